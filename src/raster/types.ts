@@ -193,3 +193,21 @@ export function windowTransform(t: GeoTransform, w: PixelWindow): GeoTransform {
   const [x, y] = pixelToWorld(t, w.x0, w.y0);
   return [x, t[1], t[2], y, t[4], t[5]];
 }
+
+/** Options for reading pixels from a raster file. */
+export interface RasterReadOptions {
+  window?: PixelWindow;
+  /** 0 (default) = full resolution; k = k-th overview (1 = largest reduced level). */
+  overview?: number;
+  /** Zero-based band indices to read; default all. */
+  bands?: number[];
+  signal?: AbortSignal;
+}
+
+/** An open raster file (GeoTIFF/COG, JPEG2000 ...): metadata up front, pixels on demand. */
+export interface RasterReader {
+  readonly info: RasterInfo;
+  /** Reads pixels; window coordinates are in the pixel grid of the chosen overview level. */
+  read(opts?: RasterReadOptions): Promise<Raster>;
+  close(): Promise<void>;
+}
