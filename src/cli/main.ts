@@ -1,0 +1,65 @@
+/**
+ * The `gep` command. Each subcommand is one module in commands/ plus one line in COMMANDS.
+ * Bad input ends with exit code 2 and one readable line on stderr (no stack trace); GEP_DEBUG=1 shows stacks.
+ */
+import { isGepError, toGepError } from '../core/errors.ts';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Commands load on first use, so `gep info` does not pull in the simulator (and vice versa). */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  info: {
+    summary: 'Describe a raster file or a sensor product (size, bands, CRS, transform, overviews, RPC, time)',
+    load: async () => (await import('./commands/info.ts')).infoCommand,
+  },
+  simulate: {
+    summary: 'Write a simulated scene with known truth (displacement, landslide, stereo)',
+    load: async () => (await import('./commands/simulate.ts')).simulateCommand,
+  },
+  demo: {
+    summary: 'Make the demo data (simulated scenes) and show what it holds',
+    load: async () => (await import('./commands/demo.ts')).demoCommand,
+  },
+};
+
+function help(): string {
+  const lines = ['gep: open Geohazards Exploitation Platform', '', 'Usage: gep <command> [options]', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'Run `gep <command> --help` for the options of a command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    const { SOFTWARE_VERSION } = await import('../core/version.ts');
+    process.stdout.write(`${SOFTWARE_VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`gep: unknown command '${name}' (expected one of: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  const cmd = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${cmd.summary}\n\nUsage: ${cmd.usage}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    const err = toGepError(e);
+    if (process.env.GEP_DEBUG) console.error(e);
+    process.stderr.write(`gep ${name}: ${err.code === 'GEP_ERR_INTERNAL' ? 'internal error: ' : ''}${isGepError(e) ? e.message : err.message}\n`);
+    return err.exitCode;
+  }
+}
