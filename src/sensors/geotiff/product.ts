@@ -1,0 +1,120 @@
+/**
+ * A plain GeoTIFF / COG as a product: one band per TIFF sample, named from GDAL band descriptions (else B1..Bn);
+ * acquisition time from the TIFF DateTime tag (or GDAL acquisition metadata), else from a date in the file name
+ * (YYYYMMDD, YYYYMMDDTHHMMSS, YYYY-MM-DD), else an error; footprint from the geotransform and CRS, or from the
+ * RPC tag for images in sensor geometry.
+ */
+import { basename } from 'node:path';
+import { GepError } from '../../core/errors.ts';
+import { rpcLocalize } from '../../algorithms/stereo/rpc.ts';
+import { openGeoTiff } from '../../raster/tiff/read.ts';
+import type { Crs, GeoTransform, RasterInfo, RpcModel } from '../../raster/types.ts';
+import { acquisitionTimeFromName, buildStacItem, crsToProj4, footprintWgs84 } from '../common.ts';
+import type { Product, ProductBand, ProductMetadata, ReadOptions } from '../types.ts';
+
+const isGeographic = (crs: Crs): boolean => {
+  if (crs.epsg === 4326 || crs.epsg === 4258 || crs.epsg === 4269) return true;
+  try {
+    return /\+proj=longlat|^GEOGCS|^GEOGCRS/i.test(crsToProj4(crs));
+  } catch {
+    return false;
+  }
+};
+
+/** Ground sample distance: the pixel's square-root area, in metres for geographic CRS (at the image centre). */
+function gsdOf(info: RasterInfo): number {
+  const t = info.transform;
+  if (!t) return 1;
+  let dx = Math.hypot(t[1], t[4]);
+  let dy = Math.hypot(t[2], t[5]);
+  if (info.crs && isGeographic(info.crs)) {
+    const lat = t[3] + (info.width / 2) * t[4] + (info.height / 2) * t[5];
+    dx *= 111319.49 * Math.cos((lat * Math.PI) / 180);
+    dy *= 110574.3;
+  }
+  return Math.sqrt(dx * dy);
+}
+
+function rpcFootprint(rpc: RpcModel, w: number, h: number): ProductMetadata['footprint'] {
+  const n = 8;
+  const ring: number[][] = [];
+  const pts: [number, number][] = [];
+  for (let i = 0; i < n; i++) pts.push([0, (h * i) / n]);
+  for (let i = 0; i < n; i++) pts.push([(w * i) / n, h]);
+  for (let i = 0; i < n; i++) pts.push([w, h - (h * i) / n]);
+  for (let i = 0; i < n; i++) pts.push([w - (w * i) / n, 0]);
+  try {
+    for (const [c, r] of pts) ring.push(rpcLocalize(rpc, c, r, rpc.heightOffset));
+  } catch {
+    return null;
+  }
+  ring.push([...ring[0]!]);
+  let a = 0;
+  for (let i = 0; i + 1 < ring.length; i++) a += ring[i]![0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * ring[i]![1]!;
+  if (a < 0) ring.reverse();
+  return { type: 'Polygon', coordinates: [ring] };
+}
+
+/** Opens a GeoTIFF / COG file as a Product. */
+export async function openGeoTiffProduct(path: string, opts: { signal?: AbortSignal } = {}): Promise<Product> {
+  const reader = await openGeoTiff(path, opts.signal ? { signal: opts.signal } : {});
+  try {
+    const info = reader.info;
+    const name = basename(path);
+    const datetime = info.acquisitionTime ?? acquisitionTimeFromName(name);
+    if (!datetime)
+      throw new GepError(
+        'GEP_ERR_INVALID_INPUT',
+        `${name}: no acquisition time: add a TIFF DateTime tag or a YYYYMMDD in the name`,
+        { file: path },
+      );
+    const names: string[] = [];
+    for (let i = 0; i < info.bandCount; i++) {
+      let n = (info.bandNames[i] ?? '').trim() || `B${i + 1}`;
+      if (names.includes(n)) n = `${n}_${i + 1}`;
+      names.push(n);
+    }
+    const transform: GeoTransform | null = info.transform;
+    const crs = info.crs;
+    let footprint: ProductMetadata['footprint'] = null;
+    if (transform && crs) footprint = footprintWgs84(info.width, info.height, transform, crs);
+    else if (info.rpc) footprint = rpcFootprint(info.rpc, info.width, info.height);
+    const gsd = gsdOf(info);
+    const metadata: ProductMetadata = {
+      sensor: 'geotiff',
+      productId: name.replace(/\.tiff?$/i, ''),
+      datetime,
+      footprint,
+      rpc: info.rpc,
+    };
+    if (crs?.epsg !== undefined) metadata.epsg = crs.epsg;
+    const bands: ProductBand[] = names.map((n) => ({
+      name: n,
+      gsd,
+      width: info.width,
+      height: info.height,
+      transform,
+      crs,
+      href: path,
+      nodata: info.nodata,
+    }));
+    const readBand = async (band: string, o: ReadOptions = {}) => {
+      const idx = names.indexOf(band);
+      if (idx < 0) throw new GepError('GEP_ERR_INVALID_INPUT', `${name}: no band '${band}' (bands: ${names.join(', ')})`, { band });
+      const r = await reader.read({ bands: [idx], overview: o.overview ?? 0, ...(o.window ? { window: o.window } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      return { ...r, bandNames: [band] };
+    };
+    return {
+      metadata,
+      bands,
+      masks: [],
+      readBand,
+      readMask: (m: string) => Promise.reject(new GepError('GEP_ERR_INVALID_INPUT', `${name}: no mask '${m}' (a plain GeoTIFF has none)`, { mask: m })),
+      toStacItem: () => buildStacItem(metadata, bands, []),
+      close: () => reader.close(),
+    };
+  } catch (e) {
+    await reader.close();
+    throw e;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * DIMAP V2 (Pléiades, SPOT 6/7) product metadata: DIM_*.XML to a typed record.
+ * Elements read (Airbus DS "Pléiades Imagery User Guide", DIMAP V2 appendix):
+ * - Dataset_Identification/DATASET_NAME; Product_Information/.../PROCESSING_LEVEL;
+ * - Dataset_Sources/Source_Identification/Strip_Source: MISSION, MISSION_INDEX, INSTRUMENT, INSTRUMENT_INDEX,
+ *   IMAGING_DATE, IMAGING_TIME;
+ * - Raster_Data: Raster_Dimensions (NCOLS, NROWS, NBANDS, Tile_Set), Raster_Encoding (NBITS, SIGN),
+ *   Data_Access/Data_Files/Data_File (tile_R, tile_C, DATA_FILE_PATH href), Special_Value NODATA;
+ * - Radiometric_Data/.../Band_Measurement_List: Band_Spectral_Range (BAND_ID, MIN, MAX in µm; file band order),
+ *   Band_Radiance (GAIN, BIAS: radiance L = DN / GAIN + BIAS);
+ * - Geometric_Data/Use_Area/Located_Geometric_Values (the 'Center' one): TIME, Acquisition_Angles
+ *   (INCIDENCE_ANGLE, AZIMUTH_ANGLE), Solar_Incidences (SUN_AZIMUTH, SUN_ELEVATION), Ground_Sample_Distance;
+ * - Geoposition/.../Rational_Function_Model/Component/COMPONENT_PATH href (the RPC file);
+ * - Dataset_Content/Dataset_Extent/Vertex (LON, LAT): the footprint.
+ */
+import { GepError } from '../../core/errors.ts';
+import { attr, child, children, find, findAll, numberAt, optNumberAt, parseXml, path, text, textAt } from './xml.ts';
+import type { XNode } from './xml.ts';
+
+export interface DimapFile {
+  path: string;
+  /** 1-based tile row / column (R1C1 for untiled products). */
+  tileRow: number;
+  tileCol: number;
+}
+
+export interface DimapInfo {
+  datasetName: string;
+  mission?: string;
+  missionIndex?: string;
+  instrument?: string;
+  instrumentIndex?: string;
+  /** ISO 8601 UTC acquisition time (centre of the scene when known). */
+  datetime: string;
+  processingLevel?: string;
+  width: number;
+  height: number;
+  bandCount: number;
+  nbits?: number;
+  /** Tile size when the image is split into several files. */
+  tileWidth?: number;
+  tileHeight?: number;
+  files: DimapFile[];
+  /** Band ids in file order: 'P', 'B0'..'B3' ... */
+  bandIds: string[];
+  radiance: Record<string, { gain: number; bias: number }>;
+  spectral: Record<string, { min: number; max: number }>;
+  sun?: { azimuth: number; elevation: number };
+  view?: { incidence: number; azimuth: number };
+  gsd?: number;
+  rpcPath?: string;
+  footprint?: [number, number][];
+  nodata?: number;
+}
+
+/** ISO 8601 with 'Z' from a DIMAP time ('2013-08-05T10:42:19.4Z', '2013-08-05T10:42:19.4', or date + time). */
+function isoTime(s: string, file: string): string {
+  const t = s.trim();
+  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`);
+  if (Number.isNaN(d.getTime()))
+    throw new GepError('GEP_ERR_CORRUPT_FILE', `${file}: acquisition time '${t.slice(0, 40)}' is not an ISO 8601 time`, { file });
+  return d.toISOString();
+}
+
+function centreValues(root: XNode): XNode | undefined {
+  const all = findAll(path(root, 'Geometric_Data'), 'Located_Geometric_Values');
+  return all.find((n) => /center|centre/i.test(textAt(n, 'LOCATION_TYPE') ?? '')) ?? all[Math.floor(all.length / 2)];
+}
+
+/** Parses a DIM_*.XML document; GEP_ERR_CORRUPT_FILE naming `name` and the element when required parts are missing. */
+export function parseDimapXml(xml: string, name: string): DimapInfo {
+  const doc = parseXml(xml, name);
+  const root = child(doc, 'Dimap_Document') ?? child(doc, 'PHR_Dimap_Document');
+  if (!root) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: not a DIMAP document (no Dimap_Document root)`, { file: name });
+  const datasetName = textAt(root, 'Dataset_Identification/DATASET_NAME');
+  if (!datasetName)
+    throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Dataset_Identification/DATASET_NAME`, { file: name });
+  const dims = find(root, 'Raster_Dimensions');
+  if (!dims) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Raster_Dimensions`, { file: name });
+  const width = numberAt(dims, 'NCOLS', name);
+  const height = numberAt(dims, 'NROWS', name);
+  const bandCount = numberAt(dims, 'NBANDS', name);
+  for (const [k, v] of [
+    ['NCOLS', width],
+    ['NROWS', height],
+    ['NBANDS', bandCount],
+  ] as const)
+    if (!Number.isInteger(v) || v <= 0 || v > 1e6)
+      throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: Raster_Dimensions/${k} must be a positive integer, got ${v}`, { file: name });
+
+  const strip = find(root, 'Strip_Source');
+  const centre = centreValues(root);
+  let datetime: string | undefined;
+  const ct = textAt(centre, 'TIME');
+  if (ct) datetime = isoTime(ct, name);
+  else {
+    const date = textAt(strip, 'IMAGING_DATE');
+    if (date) datetime = isoTime(`${date}T${textAt(strip, 'IMAGING_TIME') ?? '00:00:00'}`, name);
+  }
+  if (!datetime)
+    throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: no acquisition time (Located_Geometric_Values/TIME or Strip_Source/IMAGING_DATE)`, { file: name });
+
+  const files: DimapFile[] = [];
+  for (const f of findAll(find(root, 'Data_Access'), 'Data_File')) {
+    const p = child(f, 'DATA_FILE_PATH');
+    const href = attr(p, 'href') ?? text(p);
+    if (!href) continue;
+    if (/(^|[\\/])\.\.([\\/]|$)/.test(href) || /^([a-z]+:|[\\/])/i.test(href))
+      throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: DATA_FILE_PATH '${href}' must be a relative path inside the product`, { file: name });
+    files.push({ path: href, tileRow: Number(attr(f, 'tile_R') ?? 1), tileCol: Number(attr(f, 'tile_C') ?? 1) });
+  }
+  if (files.length === 0) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: no Data_Access/Data_File/DATA_FILE_PATH`, { file: name });
+
+  const radiance: DimapInfo['radiance'] = {};
+  const spectral: DimapInfo['spectral'] = {};
+  const order: string[] = [];
+  const bml = find(root, 'Band_Measurement_List');
+  for (const s of children(bml, 'Band_Spectral_Range')) {
+    const id = textAt(s, 'BAND_ID');
+    if (!id) continue;
+    if (!order.includes(id)) order.push(id);
+    const min = optNumberAt(s, 'MIN');
+    const max = optNumberAt(s, 'MAX');
+    if (min !== undefined && max !== undefined) spectral[id] = { min, max };
+  }
+  for (const r of children(bml, 'Band_Radiance')) {
+    const id = textAt(r, 'BAND_ID');
+    const gain = optNumberAt(r, 'GAIN');
+    if (!id || gain === undefined || gain === 0) continue;
+    if (!order.includes(id)) order.push(id);
+    radiance[id] = { gain, bias: optNumberAt(r, 'BIAS') ?? 0 };
+  }
+  const bandIds = order.length === bandCount ? order : Array.from({ length: bandCount }, (_, i) => (bandCount === 1 ? 'P' : `B${i}`));
+
+  const info: DimapInfo = { datasetName, datetime, width, height, bandCount, files, bandIds, radiance, spectral };
+  const set = <K extends keyof DimapInfo>(k: K, v: DimapInfo[K] | undefined): void => {
+    if (v !== undefined) info[k] = v;
+  };
+  set('mission', textAt(strip, 'MISSION'));
+  set('missionIndex', textAt(strip, 'MISSION_INDEX'));
+  set('instrument', textAt(strip, 'INSTRUMENT'));
+  set('instrumentIndex', textAt(strip, 'INSTRUMENT_INDEX'));
+  set('processingLevel', text(find(root, 'PROCESSING_LEVEL')) || undefined);
+  set('nbits', optNumberAt(find(root, 'Raster_Encoding'), 'NBITS') ?? optNumberAt(dims, 'NBITS'));
+  const tiles = find(dims, 'NTILES_SIZE');
+  if (tiles && files.length > 1) {
+    set('tileWidth', Number(attr(tiles, 'ncols')));
+    set('tileHeight', Number(attr(tiles, 'nrows')));
+  }
+  const sunAz = optNumberAt(centre, 'Solar_Incidences/SUN_AZIMUTH');
+  const sunEl = optNumberAt(centre, 'Solar_Incidences/SUN_ELEVATION');
+  if (sunAz !== undefined && sunEl !== undefined) info.sun = { azimuth: sunAz, elevation: sunEl };
+  const inc = optNumberAt(centre, 'Acquisition_Angles/INCIDENCE_ANGLE');
+  const az = optNumberAt(centre, 'Acquisition_Angles/AZIMUTH_ANGLE');
+  if (inc !== undefined && az !== undefined) info.view = { incidence: inc, azimuth: az };
+  const gAcross = optNumberAt(centre, 'Ground_Sample_Distance/GSD_ACROSS_TRACK');
+  const gAlong = optNumberAt(centre, 'Ground_Sample_Distance/GSD_ALONG_TRACK');
+  if (gAcross !== undefined && gAlong !== undefined) info.gsd = (gAcross + gAlong) / 2;
+  for (const comp of findAll(find(root, 'Geoposition_Models'), 'COMPONENT_PATH')) {
+    const href = attr(comp, 'href') ?? text(comp);
+    if (/RPC_.*\.XML$/i.test(href)) info.rpcPath = href;
+  }
+  const verts = children(path(root, 'Dataset_Content/Dataset_Extent'), 'Vertex')
+    .map((v) => [optNumberAt(v, 'LON'), optNumberAt(v, 'LAT')])
+    .filter((p): p is [number, number] => p[0] !== undefined && p[1] !== undefined);
+  if (verts.length >= 3) info.footprint = verts;
+  for (const sv of findAll(find(root, 'Raster_Display'), 'Special_Value'))
+    if (/nodata/i.test(textAt(sv, 'SPECIAL_VALUE_TEXT') ?? '')) set('nodata', optNumberAt(sv, 'SPECIAL_VALUE_COUNT'));
+  return info;
+}
