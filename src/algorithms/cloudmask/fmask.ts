@@ -1,0 +1,87 @@
+/**
+ * fmaskLike: cloud, cloud-shadow, snow and water mask of one optical acquisition (Landsat-8 or Sentinel-2),
+ * after Fmask:
+ * - Z. Zhu, C. E. Woodcock (2012), Remote Sensing of Environment 118, 83-94, doi:10.1016/j.rse.2011.10.028;
+ * - Z. Zhu, S. Wang, C. E. Woodcock (2015), Remote Sensing of Environment 159, 269-277,
+ *   doi:10.1016/j.rse.2014.12.014 (cirrus band, Sentinel-2);
+ * - S. Qiu, Z. Zhu, B. He (2019), Remote Sensing of Environment 231, 111205, doi:10.1016/j.rse.2019.05.024
+ *   (Sentinel-2 without thermal band).
+ *
+ * Steps: spectral tests and dynamic thresholds (spectral.ts) -> cloud objects (8-connected; objects under 3 px
+ * are dropped as noise) -> potential shadow (NIR/SWIR1 hole filling) and object matching along the sun direction
+ * (shadow.ts, only when sunZenith and sunAzimuth are given) -> square dilation of cloud and shadow -> classes with
+ * the priority NODATA > CLOUD > SHADOW > SNOW > WATER > CLEAR.
+ */
+import { throwIfAborted } from '../../core/errors.ts';
+import { dilateSquare, labelComponents } from './morphology.ts';
+import { MIN_OBJECT_PIXELS, matchShadows, potentialShadow } from './shadow.ts';
+import { spectralTests } from './spectral.ts';
+import { MASK, checkBands, resolveOptions } from './types.ts';
+import type { CloudMaskBands, CloudMaskOptions, CloudMaskResult } from './types.ts';
+
+/**
+ * Classifies every pixel into MASK codes. Bands are reflectances on one grid (see CloudMaskBands); a pixel with
+ * NaN in any supplied band is NODATA. Throws GEP_ERR_INVALID_INPUT naming the band or option at fault, and
+ * GEP_ERR_ABORTED when opts.signal fires. Defaults are documented on CloudMaskOptions.
+ */
+export function fmaskLike(bands: CloudMaskBands, width: number, height: number, opts: CloudMaskOptions): CloudMaskResult {
+  const n = checkBands(bands, width, height);
+  const o = resolveOptions(opts);
+  throwIfAborted(o.signal);
+
+  const sp = spectralTests(bands, n, o);
+  const mask = new Uint8Array(n).fill(MASK.NODATA);
+  const stats = { clear: 0, cloud: 0, shadow: 0, snow: 0, water: 0 };
+  if (sp.validCount === 0) return { mask, cloudFraction: 0, stats };
+  throwIfAborted(o.signal);
+
+  // Cloud objects; tiny ones are noise.
+  const objects = labelComponents(sp.cloud, width, height);
+  const { labels, sizes } = objects;
+  const cloud = sp.cloud;
+  for (let i = 0; i < n; i++) {
+    const l = labels[i]!;
+    if (l > 0 && sizes[l]! < MIN_OBJECT_PIXELS) {
+      cloud[i] = 0;
+      labels[i] = 0;
+    }
+  }
+  let kept = 0;
+  for (let l = 1; l <= objects.count; l++) {
+    if (sizes[l]! < MIN_OBJECT_PIXELS) sizes[l] = 0;
+    else kept++;
+  }
+  throwIfAborted(o.signal);
+
+  let shadow: Uint8Array = new Uint8Array(n);
+  if (kept > 0 && o.sunZenith !== undefined && o.sunAzimuth !== undefined) {
+    const pot = potentialShadow(bands.nir, bands.swir1, sp.valid, sp.water, sp.clearLand, width, height);
+    throwIfAborted(o.signal);
+    shadow = matchShadows(objects, cloud, pot, sp.valid, width, height, o, bands.thermal, sp.tLow, sp.tHigh);
+    throwIfAborted(o.signal);
+  }
+
+  const cloudD = dilateSquare(cloud, width, height, o.dilateCloud);
+  const shadowD = dilateSquare(shadow, width, height, o.dilateShadow);
+  const { valid, snow, water } = sp;
+  for (let i = 0; i < n; i++) {
+    if (!valid[i]) continue;
+    if (cloudD[i]) {
+      mask[i] = MASK.CLOUD;
+      stats.cloud++;
+    } else if (shadowD[i]) {
+      mask[i] = MASK.SHADOW;
+      stats.shadow++;
+    } else if (snow[i]) {
+      mask[i] = MASK.SNOW;
+      stats.snow++;
+    } else if (water[i]) {
+      mask[i] = MASK.WATER;
+      stats.water++;
+    } else {
+      mask[i] = MASK.CLEAR;
+      stats.clear++;
+    }
+  }
+  return { mask, cloudFraction: stats.cloud / sp.validCount, stats };
+}
