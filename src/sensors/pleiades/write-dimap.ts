@@ -28,6 +28,8 @@ export interface WriteDimapOptions {
   view: { incidence: number; azimuth: number };
   /** Ground sample distance in metres. */
   gsd: number;
+  /** ISO 8601 production time; defaults to `datetime` so that the same inputs write the same files. */
+  productionDate?: string;
 }
 
 /** Nominal Pléiades spectral ranges (µm). */
@@ -139,7 +141,7 @@ ${[0, 1, 2, 3].map(vertex).join('\n')}
   </Dataset_Content>
   <Product_Information>
     <Delivery_Identification>
-      <PRODUCTION_DATE>${new Date().toISOString()}</PRODUCTION_DATE>
+      <PRODUCTION_DATE>${opts.productionDate ?? opts.datetime}</PRODUCTION_DATE>
       <PRODUCT_TYPE>SENSOR</PRODUCT_TYPE>
     </Delivery_Identification>
     <Product_Options>
