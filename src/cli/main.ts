@@ -7,6 +7,8 @@ import { isGepError, toGepError } from '../core/errors.ts';
 export interface Command {
   summary: string;
   usage: string;
+  /** Help that depends on the arguments (e.g. `gep run <process> --help` lists that process's inputs). */
+  help?(args: string[]): Promise<string>;
   run(args: string[]): Promise<number>;
 }
 
@@ -23,6 +25,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   demo: {
     summary: 'Make the demo data (simulated scenes) and show what it holds',
     load: async () => (await import('./commands/demo.ts')).demoCommand,
+  },
+  run: {
+    summary: 'Run a processing service here (gep run <process> --help lists its inputs)',
+    load: async () => (await import('./commands/run.ts')).runCommand,
+  },
+  services: {
+    summary: 'List the processing services, or describe one (--json: OGC process description)',
+    load: async () => (await import('./commands/services.ts')).servicesCommand,
   },
 };
 
@@ -51,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${cmd.summary}\n\nUsage: ${cmd.usage}\n`);
+    process.stdout.write(cmd.help ? `${await cmd.help(rest)}\n` : `${cmd.summary}\n\nUsage: ${cmd.usage}\n`);
     return 0;
   }
   try {
