@@ -1,7 +1,10 @@
 /**
  * Small, bounded XML access for product metadata (fast-xml-parser): validate, parse with namespace prefixes removed,
- * then look elements up by local name, depth-first. Required elements that are missing raise GEP_ERR_CORRUPT_FILE
- * naming the file and the element. DOCTYPE/ENTITY declarations are refused (no entity expansion from files).
+ * then look elements up by local name, depth-first (findAll, findFirst), or by a '/'-separated path of first children
+ * (at, textAt, numberAt: 'Raster_Dimensions/NCOLS'). Same-name siblings are arrays, a leaf element without attributes
+ * is its text, so use children()/child() rather than indexing. Required elements that are missing raise
+ * GEP_ERR_CORRUPT_FILE naming the file and the element. DOCTYPE/ENTITY declarations are refused (no entity expansion
+ * from files).
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { corruptFile, GepError } from '../core/errors.ts';
@@ -19,9 +22,10 @@ export function parseXml(text: string | Uint8Array, file: string): XmlNode {
   if (bytes > MAX_XML_BYTES)
     throw new GepError('GEP_ERR_TOO_LARGE', `${file}: ${bytes} bytes of XML exceed ${MAX_XML_BYTES}`, { file });
   const s = typeof text === 'string' ? text : new TextDecoder().decode(text);
-  if (/<!DOCTYPE|<!ENTITY/i.test(s)) throw corruptFile(file, 'XML with DOCTYPE/ENTITY declarations is refused');
+  if (/<!DOCTYPE|<!ENTITY/i.test(s))
+    throw corruptFile(file, 'XML with DOCTYPE/ENTITY declarations is refused (no entity expansion)');
   const v = XMLValidator.validate(s);
-  if (v !== true) throw corruptFile(file, `malformed XML: ${v.err.msg} (line ${v.err.line})`);
+  if (v !== true) throw corruptFile(file, `malformed XML: ${v.err.msg} (line ${v.err.line})`, { line: v.err.line });
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
@@ -74,26 +78,82 @@ export function attr(v: XmlValue | undefined, name: string): string | undefined 
   return typeof a === 'string' ? a : undefined;
 }
 
-/** Text of the first `key` element; throws GEP_ERR_CORRUPT_FILE naming the file and element when absent/empty. */
-export function requireText(node: XmlValue | undefined, key: string, file: string): string {
-  const t = text(findFirst(node, key)).trim();
-  if (!t) throw corruptFile(file, `missing required element <${key}>`, { element: key });
-  return t;
+/** Direct child elements named `key` of an element (same-name siblings in document order); [] when none. */
+export function children(node: XmlValue | undefined, key: string): XmlValue[] {
+  if (Array.isArray(node)) return children(node[0], key);
+  if (node === undefined || typeof node === 'string') return [];
+  const c = node[key];
+  if (c === undefined) return [];
+  return Array.isArray(c) ? c : [c];
 }
 
-export function optionalNumber(node: XmlValue | undefined, key: string): number | undefined {
-  const t = text(findFirst(node, key)).trim();
+/** First direct child element named `key`, or undefined. */
+export function child(node: XmlValue | undefined, key: string): XmlValue | undefined {
+  return children(node, key)[0];
+}
+
+/** The element at a '/'-separated path of first children below `node` ('Global_RFM/RFM_Validity'), or undefined. */
+export function at(node: XmlValue | undefined, path: string): XmlValue | undefined {
+  let n = node;
+  for (const k of path.split('/')) n = child(n, k);
+  return n;
+}
+
+/** Text of the element at `path` below `node`; undefined when missing or empty. */
+export function textAt(node: XmlValue | undefined, path: string): string | undefined {
+  const t = text(at(node, path)).trim();
+  return t === '' ? undefined : t;
+}
+
+const missing = (file: string, key: string): GepError =>
+  corruptFile(file, `missing required element <${key}>`, { element: key });
+
+/** A finite number from the text `t` of element `key` (a name or path); throws naming the file and element. */
+function finiteNumber(t: string | undefined, key: string, file: string): number {
+  if (!t) throw missing(file, key);
+  const v = Number(t);
+  if (!Number.isFinite(v)) throw corruptFile(file, `element <${key}> is not a number: '${t.slice(0, 40)}'`, { element: key });
+  return v;
+}
+
+/** A finite number from the text `t`, or undefined when empty or not a finite number. */
+function finiteOrUndefined(t: string | undefined): number | undefined {
   if (!t) return undefined;
   const v = Number(t);
   return Number.isFinite(v) ? v : undefined;
 }
 
+/** Text of the first `key` element; throws GEP_ERR_CORRUPT_FILE naming the file and element when absent/empty. */
+export function requireText(node: XmlValue | undefined, key: string, file: string): string {
+  const t = text(findFirst(node, key)).trim();
+  if (!t) throw missing(file, key);
+  return t;
+}
+
+/** Text of the element at `path`; throws GEP_ERR_CORRUPT_FILE naming the file and the path when absent/empty. */
+export function requireTextAt(node: XmlValue | undefined, path: string, file: string): string {
+  const t = textAt(node, path);
+  if (t === undefined) throw missing(file, path);
+  return t;
+}
+
+export function optionalNumber(node: XmlValue | undefined, key: string): number | undefined {
+  return finiteOrUndefined(text(findFirst(node, key)).trim());
+}
+
+/** A finite number at `path`, or undefined when absent, empty or not a finite number. */
+export function optionalNumberAt(node: XmlValue | undefined, path: string): number | undefined {
+  return finiteOrUndefined(textAt(node, path));
+}
+
 /** A finite number from a required element. */
 export function requireNumber(node: XmlValue | undefined, key: string, file: string): number {
-  const t = requireText(node, key, file);
-  const v = Number(t);
-  if (!Number.isFinite(v)) throw corruptFile(file, `element <${key}> is not a number: '${t.slice(0, 40)}'`, { element: key });
-  return v;
+  return finiteNumber(requireText(node, key, file), key, file);
+}
+
+/** A finite number at `path`; GEP_ERR_CORRUPT_FILE naming the file and the path when missing or not a number. */
+export function numberAt(node: XmlValue | undefined, path: string, file: string): number {
+  return finiteNumber(textAt(node, path), path, file);
 }
 
 /** Escapes text for XML content and attribute values. */

@@ -13,9 +13,9 @@
  * - Geoposition/.../Rational_Function_Model/Component/COMPONENT_PATH href (the RPC file);
  * - Dataset_Content/Dataset_Extent/Vertex (LON, LAT): the footprint.
  */
-import { GepError } from '../../core/errors.ts';
-import { attr, child, children, find, findAll, numberAt, optNumberAt, parseXml, path, text, textAt } from './xml.ts';
-import type { XNode } from './xml.ts';
+import { corruptFile } from '../../core/errors.ts';
+import { at, attr, child, children, findAll, findFirst, numberAt, optionalNumberAt, parseXml, requireTextAt, text, textAt } from '../xml.ts';
+import type { XmlValue } from '../xml.ts';
 
 export interface DimapFile {
   path: string;
@@ -58,12 +58,12 @@ function isoTime(s: string, file: string): string {
   const t = s.trim();
   const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`);
   if (Number.isNaN(d.getTime()))
-    throw new GepError('GEP_ERR_CORRUPT_FILE', `${file}: acquisition time '${t.slice(0, 40)}' is not an ISO 8601 time`, { file });
+    throw corruptFile(file, `acquisition time '${t.slice(0, 40)}' is not an ISO 8601 time`);
   return d.toISOString();
 }
 
-function centreValues(root: XNode): XNode | undefined {
-  const all = findAll(path(root, 'Geometric_Data'), 'Located_Geometric_Values');
+function centreValues(root: XmlValue): XmlValue | undefined {
+  const all = findAll(at(root, 'Geometric_Data'), 'Located_Geometric_Values');
   return all.find((n) => /center|centre/i.test(textAt(n, 'LOCATION_TYPE') ?? '')) ?? all[Math.floor(all.length / 2)];
 }
 
@@ -71,12 +71,10 @@ function centreValues(root: XNode): XNode | undefined {
 export function parseDimapXml(xml: string, name: string): DimapInfo {
   const doc = parseXml(xml, name);
   const root = child(doc, 'Dimap_Document') ?? child(doc, 'PHR_Dimap_Document');
-  if (!root) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: not a DIMAP document (no Dimap_Document root)`, { file: name });
-  const datasetName = textAt(root, 'Dataset_Identification/DATASET_NAME');
-  if (!datasetName)
-    throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Dataset_Identification/DATASET_NAME`, { file: name });
-  const dims = find(root, 'Raster_Dimensions');
-  if (!dims) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Raster_Dimensions`, { file: name });
+  if (!root) throw corruptFile(name, 'not a DIMAP document (no Dimap_Document root)');
+  const datasetName = requireTextAt(root, 'Dataset_Identification/DATASET_NAME', name);
+  const dims = findFirst(root, 'Raster_Dimensions');
+  if (!dims) throw corruptFile(name, 'missing required element <Raster_Dimensions>', { element: 'Raster_Dimensions' });
   const width = numberAt(dims, 'NCOLS', name);
   const height = numberAt(dims, 'NROWS', name);
   const bandCount = numberAt(dims, 'NBANDS', name);
@@ -86,9 +84,9 @@ export function parseDimapXml(xml: string, name: string): DimapInfo {
     ['NBANDS', bandCount],
   ] as const)
     if (!Number.isInteger(v) || v <= 0 || v > 1e6)
-      throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: Raster_Dimensions/${k} must be a positive integer, got ${v}`, { file: name });
+      throw corruptFile(name, `Raster_Dimensions/${k} must be a positive integer, got ${v}`);
 
-  const strip = find(root, 'Strip_Source');
+  const strip = findFirst(root, 'Strip_Source');
   const centre = centreValues(root);
   let datetime: string | undefined;
   const ct = textAt(centre, 'TIME');
@@ -98,37 +96,37 @@ export function parseDimapXml(xml: string, name: string): DimapInfo {
     if (date) datetime = isoTime(`${date}T${textAt(strip, 'IMAGING_TIME') ?? '00:00:00'}`, name);
   }
   if (!datetime)
-    throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: no acquisition time (Located_Geometric_Values/TIME or Strip_Source/IMAGING_DATE)`, { file: name });
+    throw corruptFile(name, 'no acquisition time (Located_Geometric_Values/TIME or Strip_Source/IMAGING_DATE)');
 
   const files: DimapFile[] = [];
-  for (const f of findAll(find(root, 'Data_Access'), 'Data_File')) {
+  for (const f of findAll(findFirst(root, 'Data_Access'), 'Data_File')) {
     const p = child(f, 'DATA_FILE_PATH');
     const href = attr(p, 'href') ?? text(p);
     if (!href) continue;
     if (/(^|[\\/])\.\.([\\/]|$)/.test(href) || /^([a-z]+:|[\\/])/i.test(href))
-      throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: DATA_FILE_PATH '${href}' must be a relative path inside the product`, { file: name });
+      throw corruptFile(name, `DATA_FILE_PATH '${href}' must be a relative path inside the product`);
     files.push({ path: href, tileRow: Number(attr(f, 'tile_R') ?? 1), tileCol: Number(attr(f, 'tile_C') ?? 1) });
   }
-  if (files.length === 0) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: no Data_Access/Data_File/DATA_FILE_PATH`, { file: name });
+  if (files.length === 0) throw corruptFile(name, 'no Data_Access/Data_File/DATA_FILE_PATH');
 
   const radiance: DimapInfo['radiance'] = {};
   const spectral: DimapInfo['spectral'] = {};
   const order: string[] = [];
-  const bml = find(root, 'Band_Measurement_List');
+  const bml = findFirst(root, 'Band_Measurement_List');
   for (const s of children(bml, 'Band_Spectral_Range')) {
     const id = textAt(s, 'BAND_ID');
     if (!id) continue;
     if (!order.includes(id)) order.push(id);
-    const min = optNumberAt(s, 'MIN');
-    const max = optNumberAt(s, 'MAX');
+    const min = optionalNumberAt(s, 'MIN');
+    const max = optionalNumberAt(s, 'MAX');
     if (min !== undefined && max !== undefined) spectral[id] = { min, max };
   }
   for (const r of children(bml, 'Band_Radiance')) {
     const id = textAt(r, 'BAND_ID');
-    const gain = optNumberAt(r, 'GAIN');
+    const gain = optionalNumberAt(r, 'GAIN');
     if (!id || gain === undefined || gain === 0) continue;
     if (!order.includes(id)) order.push(id);
-    radiance[id] = { gain, bias: optNumberAt(r, 'BIAS') ?? 0 };
+    radiance[id] = { gain, bias: optionalNumberAt(r, 'BIAS') ?? 0 };
   }
   const bandIds = order.length === bandCount ? order : Array.from({ length: bandCount }, (_, i) => (bandCount === 1 ? 'P' : `B${i}`));
 
@@ -140,31 +138,31 @@ export function parseDimapXml(xml: string, name: string): DimapInfo {
   set('missionIndex', textAt(strip, 'MISSION_INDEX'));
   set('instrument', textAt(strip, 'INSTRUMENT'));
   set('instrumentIndex', textAt(strip, 'INSTRUMENT_INDEX'));
-  set('processingLevel', text(find(root, 'PROCESSING_LEVEL')) || undefined);
-  set('nbits', optNumberAt(find(root, 'Raster_Encoding'), 'NBITS') ?? optNumberAt(dims, 'NBITS'));
-  const tiles = find(dims, 'NTILES_SIZE');
+  set('processingLevel', text(findFirst(root, 'PROCESSING_LEVEL')) || undefined);
+  set('nbits', optionalNumberAt(findFirst(root, 'Raster_Encoding'), 'NBITS') ?? optionalNumberAt(dims, 'NBITS'));
+  const tiles = findFirst(dims, 'NTILES_SIZE');
   if (tiles && files.length > 1) {
     set('tileWidth', Number(attr(tiles, 'ncols')));
     set('tileHeight', Number(attr(tiles, 'nrows')));
   }
-  const sunAz = optNumberAt(centre, 'Solar_Incidences/SUN_AZIMUTH');
-  const sunEl = optNumberAt(centre, 'Solar_Incidences/SUN_ELEVATION');
+  const sunAz = optionalNumberAt(centre, 'Solar_Incidences/SUN_AZIMUTH');
+  const sunEl = optionalNumberAt(centre, 'Solar_Incidences/SUN_ELEVATION');
   if (sunAz !== undefined && sunEl !== undefined) info.sun = { azimuth: sunAz, elevation: sunEl };
-  const inc = optNumberAt(centre, 'Acquisition_Angles/INCIDENCE_ANGLE');
-  const az = optNumberAt(centre, 'Acquisition_Angles/AZIMUTH_ANGLE');
+  const inc = optionalNumberAt(centre, 'Acquisition_Angles/INCIDENCE_ANGLE');
+  const az = optionalNumberAt(centre, 'Acquisition_Angles/AZIMUTH_ANGLE');
   if (inc !== undefined && az !== undefined) info.view = { incidence: inc, azimuth: az };
-  const gAcross = optNumberAt(centre, 'Ground_Sample_Distance/GSD_ACROSS_TRACK');
-  const gAlong = optNumberAt(centre, 'Ground_Sample_Distance/GSD_ALONG_TRACK');
+  const gAcross = optionalNumberAt(centre, 'Ground_Sample_Distance/GSD_ACROSS_TRACK');
+  const gAlong = optionalNumberAt(centre, 'Ground_Sample_Distance/GSD_ALONG_TRACK');
   if (gAcross !== undefined && gAlong !== undefined) info.gsd = (gAcross + gAlong) / 2;
-  for (const comp of findAll(find(root, 'Geoposition_Models'), 'COMPONENT_PATH')) {
+  for (const comp of findAll(findFirst(root, 'Geoposition_Models'), 'COMPONENT_PATH')) {
     const href = attr(comp, 'href') ?? text(comp);
     if (/RPC_.*\.XML$/i.test(href)) info.rpcPath = href;
   }
-  const verts = children(path(root, 'Dataset_Content/Dataset_Extent'), 'Vertex')
-    .map((v) => [optNumberAt(v, 'LON'), optNumberAt(v, 'LAT')])
+  const verts = children(at(root, 'Dataset_Content/Dataset_Extent'), 'Vertex')
+    .map((v) => [optionalNumberAt(v, 'LON'), optionalNumberAt(v, 'LAT')])
     .filter((p): p is [number, number] => p[0] !== undefined && p[1] !== undefined);
   if (verts.length >= 3) info.footprint = verts;
-  for (const sv of findAll(find(root, 'Raster_Display'), 'Special_Value'))
-    if (/nodata/i.test(textAt(sv, 'SPECIAL_VALUE_TEXT') ?? '')) set('nodata', optNumberAt(sv, 'SPECIAL_VALUE_COUNT'));
+  for (const sv of findAll(findFirst(root, 'Raster_Display'), 'Special_Value'))
+    if (/nodata/i.test(textAt(sv, 'SPECIAL_VALUE_TEXT') ?? '')) set('nodata', optionalNumberAt(sv, 'SPECIAL_VALUE_COUNT'));
   return info;
 }

@@ -9,27 +9,26 @@
  * 20 numerator then 20 denominator coefficients, A = scale and B = offset in RFM_Validity).
  * Reference: Airbus DS, "Pléiades Imagery User Guide", appendix on the RPC model (DIMAP V2).
  */
-import { GepError } from '../../core/errors.ts';
+import { corruptFile, GepError } from '../../core/errors.ts';
 import { validateRpc } from '../../algorithms/stereo/rpc.ts';
 import type { RpcModel } from '../../raster/types.ts';
-import { child, find, numberAt, optNumberAt, parseXml, text } from './xml.ts';
-import type { XNode } from './xml.ts';
+import { child, findFirst, numberAt, optionalNumberAt, parseXml, requireTextAt } from '../xml.ts';
+import type { XmlValue } from '../xml.ts';
 
 /** Offset of DIMAP image coordinates relative to the RPC-tag convention (DIMAP = tag + 1). */
 export const DIMAP_PIXEL_ORIGIN = 1;
 
-function coeffs(model: XNode, prefix: string, file: string, where: string): number[] {
+function coeffs(model: XmlValue, prefix: string, file: string, where: string): number[] {
   const out: number[] = [];
   for (let i = 1; i <= 20; i++) out.push(numberAt(model, `${prefix}_${i}`, `${file} (${where})`));
   return out;
 }
 
-function coeffList(model: XNode | undefined, tag: string, file: string): [number[], number[]] {
-  const t = text(child(model, tag));
-  if (!t) throw new GepError('GEP_ERR_CORRUPT_FILE', `${file}: missing element ${tag}`, { file, element: tag });
+function coeffList(model: XmlValue | undefined, tag: string, file: string): [number[], number[]] {
+  const t = requireTextAt(model, tag, file);
   const v = t.split(/\s+/).map(Number);
   if (v.length !== 40 || v.some((x) => !Number.isFinite(x)))
-    throw new GepError('GEP_ERR_CORRUPT_FILE', `${file}: ${tag} must hold 40 numbers, got ${v.length}`, { file, element: tag });
+    throw corruptFile(file, `${tag} must hold 40 numbers, got ${v.length}`, { element: tag });
   return [v.slice(0, 20), v.slice(20)];
 }
 
@@ -47,13 +46,13 @@ function finish(rpc: RpcModel, file: string): RpcModel {
 export function parseDimapRpcXml(xml: string, name = 'RPC XML'): RpcModel {
   const doc = parseXml(xml, name);
   const root = child(doc, 'Dimap_Document') ?? child(doc, 'PHR_Dimap_Document');
-  if (!root) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: not a DIMAP document (no Dimap_Document root)`, { file: name });
-  const rfm = find(root, 'Global_RFM');
-  if (!rfm) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Global_RFM`, { file: name, element: 'Global_RFM' });
+  if (!root) throw corruptFile(name, 'not a DIMAP document (no Dimap_Document root)');
+  const rfm = findFirst(root, 'Global_RFM');
+  if (!rfm) throw corruptFile(name, 'missing required element <Global_RFM>', { element: 'Global_RFM' });
   const val = child(rfm, 'RFM_Validity');
-  if (!val) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Global_RFM/RFM_Validity`, { file: name });
+  if (!val) throw corruptFile(name, 'missing required element <Global_RFM/RFM_Validity>', { element: 'Global_RFM/RFM_Validity' });
   const inv = child(rfm, 'Inverse_Model');
-  if (!inv) throw new GepError('GEP_ERR_CORRUPT_FILE', `${name}: missing element Global_RFM/Inverse_Model`, { file: name });
+  if (!inv) throw corruptFile(name, 'missing required element <Global_RFM/Inverse_Model>', { element: 'Global_RFM/Inverse_Model' });
 
   if (child(inv, 'F_COL')) {
     // Internal layout: col = F_COL(lon, lat, alt) * Col/A + Col/B, and so on (1-based image coordinates).
@@ -97,7 +96,7 @@ export function parseDimapRpcXml(xml: string, name = 'RPC XML'): RpcModel {
     lineNumCoeff: coeffs(inv, 'LINE_NUM_COEFF', name, where),
     lineDenCoeff: coeffs(inv, 'LINE_DEN_COEFF', name, where),
   };
-  const bias = optNumberAt(inv, 'ERR_BIAS_ROW');
+  const bias = optionalNumberAt(inv, 'ERR_BIAS_ROW');
   if (bias !== undefined) rpc.errBias = bias;
   return finish(rpc, name);
 }

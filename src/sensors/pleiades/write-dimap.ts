@@ -11,7 +11,7 @@ import { rpcLocalize, validateRpc } from '../../algorithms/stereo/rpc.ts';
 import { writeCog } from '../../raster/cog/write.ts';
 import type { Raster, RpcModel } from '../../raster/types.ts';
 import { formatDimapRpcXml } from './rpc-xml.ts';
-import { esc } from './xml.ts';
+import { esc } from '../xml.ts';
 
 export interface WriteDimapOptions {
   datasetName: string;
