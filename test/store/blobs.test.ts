@@ -1,0 +1,117 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { checkBlobKey, openBlobStore } from '../../src/store/blobs.ts';
+import type { BlobStore } from '../../src/store/blobs.ts';
+
+async function read(s: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s as AsyncIterable<Buffer>) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+async function keys(store: BlobStore, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const k of store.list(prefix)) out.push(k);
+  return out;
+}
+
+describe('local blob store', () => {
+  let dir: string;
+  let store: BlobStore;
+  const bytes = Uint8Array.from({ length: 1000 }, (_v, i) => i % 251);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gep-blobs-'));
+    store = await openBlobStore(`file://${dir}`);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('put, get, head with content type, ranges', async () => {
+    await store.put('jobs/1/out.tif', bytes, { contentType: 'image/tiff; application=geotiff' });
+    assert.deepEqual(await store.head('jobs/1/out.tif'), { size: 1000, contentType: 'image/tiff; application=geotiff' });
+    assert.deepEqual(new Uint8Array(await read(await store.get('jobs/1/out.tif'))), bytes);
+    assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 10, end: 14 })))], [10, 11, 12, 13, 14]);
+    // end beyond the size is clamped; start beyond it is refused.
+    assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 998, end: 5000 })))], [998 % 251, 999 % 251]);
+    await assert.rejects(store.get('jobs/1/out.tif', { start: 1000, end: 1001 }), { code: 'GEP_ERR_INVALID_INPUT' });
+    await assert.rejects(store.get('jobs/1/out.tif', { start: 5, end: 4 }), { code: 'GEP_ERR_INVALID_INPUT' });
+    await assert.rejects(store.get('jobs/1/none.tif'), (e: { code?: string; message: string }) => {
+      assert.equal(e.code, 'GEP_ERR_NOT_FOUND');
+      assert.match(e.message, /jobs\/1\/none\.tif/);
+      return true;
+    });
+    assert.equal(await store.head('jobs/1/none.tif'), null);
+    assert.equal(store.localPath?.('jobs/1/out.tif'), join(dir, 'jobs', '1', 'out.tif'));
+  });
+
+  test('streams in, replaces atomically, leaves no temporary files', async () => {
+    const chunks = Array.from({ length: 64 }, (_v, i) => Buffer.alloc(16384, i));
+    await store.put('big/stream.bin', Readable.from(chunks));
+    assert.deepEqual(await store.head('big/stream.bin'), { size: 64 * 16384 });
+    const part = await read(await store.get('big/stream.bin', { start: 16384 * 3 - 1, end: 16384 * 3 }));
+    assert.deepEqual([...part], [2, 3]);
+    await store.put('big/stream.bin', new Uint8Array([7]));
+    assert.deepEqual([...readFileSync(join(dir, 'big', 'stream.bin'))], [7]);
+    // A failing source leaves the old blob and no temporary file.
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('source broke'));
+      },
+    });
+    await assert.rejects(store.put('big/stream.bin', failing), /source broke/);
+    assert.deepEqual([...readFileSync(join(dir, 'big', 'stream.bin'))], [7]);
+    assert.deepEqual(readdirSync(join(dir, '.gep-tmp')), []);
+  });
+
+  test('list by prefix in key order; delete prunes empty folders', async () => {
+    await store.put('a/b/c.txt', new Uint8Array([1]));
+    await store.put('a/b.txt', new Uint8Array([1]));
+    await store.put('a/b-c/d', new Uint8Array([1]));
+    await store.put('ab', new Uint8Array([1]));
+    assert.deepEqual(await keys(store, 'a/'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt']);
+    assert.deepEqual(await keys(store, 'a/b'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt']);
+    assert.deepEqual(await keys(store, 'a/b/'), ['a/b/c.txt']);
+    assert.deepEqual(await keys(store, 'a'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'ab']);
+    assert.deepEqual(await keys(store, 'zz/'), []);
+    const everything = await keys(store, '');
+    assert.deepEqual(everything, [...everything].sort());
+    assert.ok(everything.includes('jobs/1/out.tif') && !everything.some((k) => k.startsWith('.gep')));
+    await store.delete('a/b/c.txt');
+    await store.delete('a/b/c.txt'); // absent: no error
+    assert.equal(existsSync(join(dir, 'a', 'b')), false);
+    assert.equal(existsSync(join(dir, 'a')), true);
+    await store.delete('jobs/1/out.tif');
+    assert.equal(await store.head('jobs/1/out.tif'), null);
+    assert.equal(existsSync(join(dir, '.gep-meta', 'jobs', '1', 'out.tif.json')), false);
+  });
+
+  test('hostile keys are rejected with GEP_ERR_INVALID_INPUT naming the key', async () => {
+    const hostile = ['../etc/passwd', 'a/../../b', '/etc/passwd', 'a//b', 'a/./b', 'nul\u0000byte', 'C:/win', 'back\\slash', '', 'x'.repeat(1025), '.gep-tmp/x', 'dir/'];
+    for (const k of hostile) {
+      await assert.rejects(store.put(k, new Uint8Array([1])), (e: { code?: string; message: string }) => {
+        assert.equal(e.code, 'GEP_ERR_INVALID_INPUT', k);
+        assert.ok(e.message.includes(JSON.stringify(k.length > 200 ? `${k.slice(0, 200)}...` : k)), e.message);
+        return true;
+      });
+      await assert.rejects(store.get(k), { code: 'GEP_ERR_INVALID_INPUT' });
+      await assert.rejects(store.delete(k), { code: 'GEP_ERR_INVALID_INPUT' });
+    }
+    await assert.rejects(keys(store, '../'), { code: 'GEP_ERR_INVALID_INPUT' });
+    assert.equal(checkBlobKey('ok/key with spaces/é.tif'), 'ok/key with spaces/é.tif');
+  });
+
+  test('URLs: default folder under the data dir; s3 is planned', async () => {
+    const s = await openBlobStore(undefined, { dataDir: dir });
+    assert.equal(s.localPath?.('k'), join(dir, 'blobs', 'k'));
+    await assert.rejects(openBlobStore('s3://bucket/prefix'), (e: { code?: string; message: string }) => {
+      assert.equal(e.code, 'GEP_ERR_UNSUPPORTED');
+      assert.match(e.message, /planned/);
+      return true;
+    });
+    await assert.rejects(openBlobStore('ftp://x'), { code: 'GEP_ERR_INVALID_INPUT' });
+  });
+});
