@@ -47,6 +47,7 @@ export async function openRaster(source: string | URL | Uint8Array, opts: { sign
     return openGeoTiff(source, opts);
   const head = typeof source === 'string' ? await readHead(source) : source.subarray(0, 16);
   const name = typeof source === 'string' ? source : '<memory>';
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return (await import('./jpeg.ts')).openJpeg(source, { name, ...opts });
   switch (sniffRasterFormat(head)) {
     case 'tiff':
       return openGeoTiff(source, opts);

@@ -68,6 +68,7 @@ registerProductReader({
   detect: (p, isDir) => !isDir && /\.tiff?$/i.test(p),
   open: async (p, o) => (await import('./geotiff/product.ts')).openGeoTiffProduct(p, o),
 });
+registerProductReader({ id: 'image', title: 'Plain JPEG / JPEG2000 image with a YYYYMMDD date in its name', detect: (p, isDir) => !isDir && /\.(jpe?g|jp2)$/i.test(p), open: async (p, o) => (await import('./image/product.ts')).openImageProduct(p, o) });
 
 /** Opens a product with the first reader that recognises the path. */
 export async function openProduct(path: string, opts: { signal?: AbortSignal } = {}): Promise<Product> {

@@ -109,3 +109,4 @@ export async function listDescriptions(): Promise<ServiceDescription[]> {
 
 // ---- one line per service ----
 registerService({ id: 'echo', load: async () => (await import('./echo/index.ts')).echoService });
+registerService({ id: 'mpic-opt', load: async () => (await import('./mpic-opt/index.ts')).mpicOptService });

@@ -1,0 +1,133 @@
+/**
+ * MPIC-OPT known answer, end to end: a simulated displacement scenario (160², 3 dates, ramps, detector stripes,
+ * clouds, a landslide lobe, a glacier and a fault) as COGs and as SAFE products, through the local runner and once
+ * through `gep run mpic-opt`; each pair's corrected dx/dy against the ground-motion truth (truth displacement minus
+ * the injected ramp and stripes), the fused velocity against the truth velocity, clouds as NaN, valid COGs and
+ * the parameters in the STAC items.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulateScenario } from '../../src/simulate/index.ts';
+import { closeLocalPools, runServiceLocally } from '../../src/services/local-runner.ts';
+import { openGeoTiff } from '../../src/raster/tiff/read.ts';
+import { REPO_ROOT } from '../helpers/env.ts';
+import { compare, loadTruth, readBand, type SceneTruth } from './mpic-opt-truth.ts';
+
+const SIZE = 160;
+let dir: string;
+let truth: SceneTruth;
+
+const day = (t: SceneTruth, k: number): string => t.json.parameters.dates[k]!.datetime.slice(0, 10).replace(/-/g, '');
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mpic-kat-'));
+  await simulateScenario('displacement', { outDir: dir, size: SIZE, dates: 3, seed: 1, format: 'all' });
+  truth = await loadTruth(dir);
+});
+after(async () => {
+  await closeLocalPools();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function checkRun(out: string, label: string): Promise<void> {
+  const n = SIZE * SIZE;
+  const stable = Uint8Array.from(truth.stable, (v) => (v > 0 ? 1 : 0));
+  const catalog = JSON.parse(await readFile(join(out, 'catalog.json'), 'utf8')) as { links: { rel: string; href: string }[] };
+  const itemLinks = catalog.links.filter((l) => l.rel === 'item');
+  assert.equal(itemLinks.length, 4, 'three pairs and the fused item');
+  for (const [r, s] of [[0, 1], [0, 2], [1, 2]] as const) {
+    const id = `pair-${day(truth, r)}-${day(truth, s)}`;
+    const item = JSON.parse(await readFile(join(out, id, `${id}.json`), 'utf8')) as { properties: Record<string, unknown>; assets: Record<string, { href: string }> };
+    const p = item.properties;
+    assert.equal(p['gep:empty'], false, `${id} is not empty`);
+    assert.deepEqual((p['gep:parameters'] as Record<string, unknown>).windowSize, 3);
+    assert.equal((p['gep:pair'] as { days: number }).days, (s - r) * 10);
+    assert.ok(p['gep:deramp'] && p['gep:destripe'] && p.start_datetime && p.end_datetime && p['processing:software']);
+    for (const k of ['dx', 'dy', 'dx_m', 'dy_m', 'correlation', 'mask']) {
+      const rd = await openGeoTiff(join(out, id, `${k}.tif`));
+      assert.equal(rd.info.width, SIZE);
+      assert.ok(rd.info.tiled && rd.info.transform, `${k} is a tiled georeferenced COG`);
+      await rd.close();
+    }
+    const dx = await readBand(join(out, id, 'dx.tif'));
+    const dy = await readBand(join(out, id, 'dy.tif'));
+    const dxm = await readBand(join(out, id, 'dx_m.tif'));
+    const mask = await readBand(join(out, id, 'mask.tif'));
+    const gx = Float32Array.from({ length: n }, (_, i) => truth.ground[s]!.dx[i]! - truth.ground[r]!.dx[i]!);
+    const gy = Float32Array.from({ length: n }, (_, i) => truth.ground[s]!.dy[i]! - truth.ground[r]!.dy[i]!);
+    const ax = compare(dx, gx, null, SIZE, SIZE);
+    const ay = compare(dy, gy, null, SIZE, SIZE);
+    const sx = compare(dx, gx, stable, SIZE, SIZE);
+    const sy = compare(dy, gy, stable, SIZE, SIZE);
+    const f = (v: number): string => v.toFixed(3);
+    console.log(`# ${label} ${id}: valid ${ax.valid}, RMSE dx ${f(ax.rmse)} dy ${f(ay.rmse)} px (median ${f(ax.median)}/${f(ay.median)}), stable RMSE ${f(sx.rmse)}/${f(sy.rmse)}, residual plane ${f(ax.plane)}/${f(ay.plane)} px, bias ${f(ax.bias)}/${f(ay.bias)}; ${JSON.stringify(p['gep:destripe'])}`);
+    assert.ok(ax.valid > 400, 'enough valid pixels');
+    assert.ok(ax.rmse < 0.2 && ay.rmse < 0.2, 'RMSE on valid pixels (moving areas and edges included)');
+    assert.ok(ax.median < 0.06 && ay.median < 0.06, 'median error');
+    assert.ok(Math.abs(sx.bias) < 0.06 && Math.abs(sy.bias) < 0.06, 'ramp removed: mean residual on stable ground');
+    assert.ok(ax.plane < 0.12 && ay.plane < 0.12, 'residual plane');
+    // stripes: per detector, the mean residual on stable ground is small (the injected offsets reach 0.15 px)
+    const det = await readBand(join(dir, 'truth/truth-detector.tif'));
+    const sum = new Float64Array(16);
+    const cnt = new Float64Array(16);
+    for (let i = 0; i < n; i++) {
+      if (!stable[i] || !Number.isFinite(dx[i]!)) continue;
+      sum[det[i]!]! += dx[i]! - gx[i]!;
+      cnt[det[i]!]!++;
+    }
+    for (let d = 0; d < 16; d++) if (cnt[d]! >= 100) assert.ok(Math.abs(sum[d]! / cnt[d]! - sx.bias) < 0.08, `stripe ${d} removed`);
+    // metres and masks
+    for (let i = 0; i < n; i++) {
+      if (Number.isFinite(dx[i]!)) assert.ok(Math.abs(dxm[i]! - 10 * dx[i]!) < 1e-4);
+      if (mask[i] !== 0) assert.ok(Number.isNaN(dx[i]!), 'NaN where masked');
+    }
+    let cloudy = 0;
+    let cloudyNaN = 0;
+    for (let i = 0; i < n; i++)
+      if (truth.clouds[r]![i] === 1 || truth.clouds[s]![i] === 1) {
+        cloudy++;
+        if (Number.isNaN(dx[i]!)) cloudyNaN++;
+      }
+    assert.ok(cloudyNaN / cloudy > 0.97, `NaN under the true clouds (${cloudyNaN}/${cloudy})`);
+  }
+  // fusion vs truth velocity (m/day), on stable ground and moving areas (the fault zone is excluded: its co-seismic
+  // step is not a velocity)
+  const ve = await readBand(join(out, 'fused', 'velocity_ew.tif'));
+  const vn = await readBand(join(out, 'fused', 'velocity_ns.tif'));
+  const q = await readBand(join(out, 'fused', 'quality.tif'));
+  const use = Uint8Array.from({ length: n }, (_, i) => (truth.stable[i]! > 0 || truth.velocity.ew[i]! !== 0 || truth.velocity.ns[i]! !== 0 ? 1 : 0));
+  const fe = compare(ve, truth.velocity.ew, use, SIZE, SIZE);
+  const fn = compare(vn, truth.velocity.ns, use, SIZE, SIZE);
+  console.log(`# ${label} fused: valid ${fe.valid}, velocity RMSE ew ${fe.rmse.toFixed(4)} ns ${fn.rmse.toFixed(4)} m/day, median ${fe.median.toFixed(4)}/${fn.median.toFixed(4)}`);
+  assert.ok(fe.valid > 1000 && fe.rmse < 0.1 && fn.rmse < 0.1);
+  assert.ok(q.every((v) => v >= 0 && v <= 1));
+}
+
+describe('mpic-opt known answer', () => {
+  test('COG inputs through the local runner', async () => {
+    const images = (await readdir(join(dir, 'cog'))).filter((f) => f.endsWith('_10m.tif')).sort().map((f) => join(dir, 'cog', f));
+    const out = join(dir, 'out-cog');
+    const res = await runServiceLocally('mpic-opt', { images }, { workspace: out, workers: 2 });
+    assert.equal(res.outputs.pairs, 3);
+    assert.equal(res.outputs.emptyPairs, 0);
+    await checkRun(out, 'cog');
+    const names = await readdir(out);
+    assert.ok(!names.includes('.mpic-scratch'), 'scratch folder removed');
+  });
+
+  test('SAFE inputs through `gep run mpic-opt`', () => {
+    return (async () => {
+      const safes = (await readdir(join(dir, 'safe'))).sort((a, b) => a.slice(11).localeCompare(b.slice(11))).map((f) => join(dir, 'safe', f));
+      const out = join(dir, 'out-safe');
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/gep.js'), 'run', 'mpic-opt', '--images', ...safes, '--out', out, '--workers', '2', '--json'], { encoding: 'utf8', timeout: 50_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const printed = JSON.parse(r.stdout) as { outputs: { pairs: number } };
+      assert.equal(printed.outputs.pairs, 3);
+      await checkRun(out, 'safe');
+    })();
+  });
+});
