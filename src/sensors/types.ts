@@ -5,7 +5,7 @@
 import type { StacItem } from '../core/stac.ts';
 import type { Crs, GeoTransform, PixelWindow, Raster, RpcModel } from '../raster/types.ts';
 
-export type SensorId = 'sentinel-2' | 'landsat-8' | 'landsat-9' | 'pleiades' | 'spot' | 'geotiff';
+export type SensorId = 'sentinel-2' | 'landsat-8' | 'landsat-9' | 'pleiades' | 'spot' | 'geotiff' | 'image';
 
 export interface AngleStats {
   zenith: number;

@@ -33,7 +33,7 @@ export async function openImageProduct(path: string, opts: { signal?: AbortSigna
         footprint = null;
       }
     }
-    const metadata: ProductMetadata = { sensor: 'geotiff', productId: name.replace(/\.(jpe?g|jp2|j2k)$/i, ''), datetime, footprint };
+    const metadata: ProductMetadata = { sensor: 'image', productId: name.replace(/\.(jpe?g|jp2|j2k)$/i, ''), datetime, footprint };
     if (info.crs?.epsg !== undefined) metadata.epsg = info.crs.epsg;
     const bands: ProductBand[] = names.map((n) => ({
       name: n,
