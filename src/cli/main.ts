@@ -34,6 +34,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'List the processing services, or describe one (--json: OGC process description)',
     load: async () => (await import('./commands/services.ts')).servicesCommand,
   },
+  worker: { summary: 'Run a queue worker for the distributed deployment (jobs and tiles from PostgreSQL)', load: async () => (await import('./commands/worker.ts')).workerCommand },
 };
 
 function help(): string {
