@@ -53,6 +53,12 @@ export const corruptFile = (file: string, message: string, details?: Record<stri
 export const unsupported = (file: string, message: string, details?: Record<string, unknown>): GepError =>
   new GepError('GEP_ERR_UNSUPPORTED', `${file}: ${message}`, { file, ...details });
 
+/** GEP_ERR_NOT_FOUND for a file that fs could not open: 'no such file' for ENOENT, else the system error code. */
+export function openFailed(file: string, e: unknown): GepError {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return new GepError('GEP_ERR_NOT_FOUND', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`}`, { file });
+}
+
 export function isGepError(e: unknown): e is GepError {
   return e instanceof GepError;
 }

@@ -4,7 +4,7 @@
  * URLs are read with HTTP range requests (GeoTIFF only).
  */
 import { open } from 'node:fs/promises';
-import { GepError } from '../core/errors.ts';
+import { GepError, openFailed } from '../core/errors.ts';
 import type { RasterReader } from './types.ts';
 import { openGeoTiff } from './tiff/read.ts';
 import { openJp2 } from './jp2/read.ts';
@@ -27,10 +27,7 @@ async function readHead(path: string): Promise<Uint8Array> {
   try {
     fh = await open(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new GepError('GEP_ERR_NOT_FOUND', `${path}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code})`}`, {
-      file: path,
-    });
+    throw openFailed(path, e);
   }
   try {
     const buf = new Uint8Array(16);

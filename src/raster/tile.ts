@@ -11,12 +11,40 @@ import proj4 from 'proj4';
 import { GepError, invalidInput } from '../core/errors.ts';
 import { colorize, getColormap, percentileRange } from './colormap.ts';
 import { crsToProj4, sameCrs, WGS84 } from './crs.ts';
-import type { PixelWindow, Raster, RasterInfo, RasterReader } from './types.ts';
+import type { PixelWindow, Raster, RasterInfo, RasterReader, TypedArray } from './types.ts';
 import { worldToPixel } from './types.ts';
 import { warpRaster, type Resampling } from './warp.ts';
 import { checkTileIndex, mercatorResolution, ORIGIN_SHIFT, TILE_SIZE, tileBounds, tileTransform, WEB_MERCATOR, type Bounds } from './tile-math.ts';
 
 export * from './tile-math.ts';
+
+/**
+ * Bounding box [minX, minY, maxX, maxY] of the raster outline (21 points per edge, pixel-corner coordinates) mapped
+ * by `project`; points it maps to non-finite values are skipped ([Inf, Inf, -Inf, -Inf] when all are).
+ */
+function outlineBounds(info: RasterInfo, project: (col: number, row: number) => readonly number[]): Bounds {
+  const b: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
+  const N = 20;
+  for (let k = 0; k <= N; k++) {
+    const f = k / N;
+    for (const [c, r] of [
+      [f * info.width, 0],
+      [f * info.width, info.height],
+      [0, f * info.height],
+      [info.width, f * info.height],
+    ] as const) {
+      const p = project(c, r);
+      const x = p[0]!;
+      const y = p[1]!;
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      b[0] = Math.min(b[0], x);
+      b[1] = Math.min(b[1], y);
+      b[2] = Math.max(b[2], x);
+      b[3] = Math.max(b[3], y);
+    }
+  }
+  return b;
+}
 
 /** How a raster lies on the Web-Mercator plane (computed once per RasterInfo). */
 interface MercatorGeo {
@@ -62,24 +90,7 @@ function mercatorGeo(info: RasterInfo, what: string): MercatorGeo {
     }
     return Number.isFinite(wx) && Number.isFinite(wy) ? worldToPixel(t, wx, wy) : [NaN, NaN];
   };
-  const bbox: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
-  const N = 20;
-  for (let k = 0; k <= N; k++) {
-    const f = k / N;
-    for (const [c, r] of [
-      [f * info.width, 0],
-      [f * info.width, info.height],
-      [0, f * info.height],
-      [info.width, f * info.height],
-    ] as const) {
-      const [x, y] = toMercator(c, r);
-      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-      bbox[0] = Math.min(bbox[0], x);
-      bbox[1] = Math.min(bbox[1], y);
-      bbox[2] = Math.max(bbox[2], x);
-      bbox[3] = Math.max(bbox[3], y);
-    }
-  }
+  const bbox = outlineBounds(info, toMercator);
   if (!(bbox[2] > bbox[0] && bbox[3] > bbox[1]))
     throw new GepError('GEP_ERR_UNSUPPORTED', `${what}: the raster outline does not project into Web Mercator`);
   const geo: MercatorGeo = { bbox, toPixel, toMercator };
@@ -92,6 +103,13 @@ function levelFactor(info: RasterInfo, level: number): [number, number] {
   if (level === 0) return [1, 1];
   const o = info.overviews[level - 1]!;
   return [info.width / o.width, info.height / o.height];
+}
+
+/** Width and height (pixels) of overview level k (0 = full resolution). */
+function levelSize(info: RasterInfo, level: number): [number, number] {
+  if (level === 0) return [info.width, info.height];
+  const o = info.overviews[level - 1]!;
+  return [o.width, o.height];
 }
 
 /**
@@ -155,8 +173,7 @@ export function resolveBands(info: RasterInfo, bands: number[] | undefined): num
 export async function autoRescale(reader: RasterReader, bands: number[], opts: { nodata?: number | null; signal?: AbortSignal } = {}): Promise<[number, number][]> {
   const info = reader.info;
   const level = info.overviews.length;
-  const lw = level === 0 ? info.width : info.overviews[level - 1]!.width;
-  const lh = level === 0 ? info.height : info.overviews[level - 1]!.height;
+  const [lw, lh] = levelSize(info, level);
   const w = Math.min(lw, 2048);
   const h = Math.min(lh, 2048);
   const window: PixelWindow = { x0: Math.floor((lw - w) / 2), y0: Math.floor((lh - h) / 2), width: w, height: h };
@@ -191,6 +208,18 @@ async function resolveStyle(reader: RasterReader, bands: number[], opts: RenderO
     throw invalidInput(`rescale: expected 1 or ${bands.length} min,max pairs, got ${rescale.length}`, { parameter: 'rescale' });
   if (opts.colormap !== undefined && bands.length !== 1) throw invalidInput('colormap: applies to a single band only', { parameter: 'colormap' });
   return { rescale, nodata };
+}
+
+/** Colours w x h float bands (NaN transparent) with the display ranges and the optional colour map. */
+function paint(bands: readonly TypedArray[], w: number, h: number, level: number, rescale: [number, number][], colormap: string | undefined): RenderedImage {
+  const rgba = colorize(bands, w * h, { rescale, ...(colormap !== undefined ? { colormap: getColormap(colormap) } : {}), nodata: null });
+  let empty = true;
+  for (let i = 3; i < rgba.length; i += 4)
+    if (rgba[i] !== 0) {
+      empty = false;
+      break;
+    }
+  return { width: w, height: h, rgba, empty, overview: level };
 }
 
 const emptyImage = (w: number, h: number): RenderedImage => ({ width: w, height: h, rgba: new Uint8Array(w * h * 4), empty: true, overview: -1 });
@@ -236,8 +265,7 @@ export async function renderTile(reader: RasterReader, z: number, x: number, y: 
   const factor = Number.isFinite(det) && det > 0 ? Math.sqrt(det) : 1;
   const level = chooseOverview(info, factor);
   const [fx, fy] = levelFactor(info, level);
-  const lw = level === 0 ? info.width : info.overviews[level - 1]!.width;
-  const lh = level === 0 ? info.height : info.overviews[level - 1]!.height;
+  const [lw, lh] = levelSize(info, level);
   const margin = opts.resampling === 'cubic' ? 3 : 2;
   const x0 = Math.max(0, Math.floor(minC / fx) - margin);
   const y0 = Math.max(0, Math.floor(minR / fy) - margin);
@@ -269,18 +297,7 @@ export async function renderTile(reader: RasterReader, z: number, x: number, y: 
     for (let r = 0; r < size; r++)
       for (let c = 0; c < size; c++) if (r < r0 || r >= r1 || c < c0 || c >= c1) band[r * size + c] = NaN;
 
-  const rgba = colorize(warped.bands, size * size, {
-    rescale: style.rescale,
-    ...(opts.colormap !== undefined ? { colormap: getColormap(opts.colormap) } : {}),
-    nodata: null,
-  });
-  let empty = true;
-  for (let i = 3; i < rgba.length; i += 4)
-    if (rgba[i] !== 0) {
-      empty = false;
-      break;
-    }
-  return { width: size, height: size, rgba, empty, overview: level };
+  return paint(warped.bands, size, size, level, style.rescale, opts.colormap);
 }
 
 /**
@@ -302,8 +319,7 @@ export async function renderPreview(reader: RasterReader, opts: RenderOptions & 
       break;
     }
   }
-  const lw = level === 0 ? info.width : info.overviews[level - 1]!.width;
-  const lh = level === 0 ? info.height : info.overviews[level - 1]!.height;
+  const [lw, lh] = levelSize(info, level);
   const maxRead = opts.maxReadPixels ?? 1 << 24;
   if (lw * lh > maxRead)
     throw new GepError('GEP_ERR_TOO_LARGE', `preview needs ${lw}x${lh} source pixels (more than ${maxRead}); the raster lacks overviews`);
@@ -323,18 +339,7 @@ export async function renderPreview(reader: RasterReader, opts: RenderOptions & 
     }
     return o;
   });
-  const rgba = colorize(out, w * h, {
-    rescale: style.rescale,
-    ...(opts.colormap !== undefined ? { colormap: getColormap(opts.colormap) } : {}),
-    nodata: null,
-  });
-  let empty = true;
-  for (let i = 3; i < rgba.length; i += 4)
-    if (rgba[i] !== 0) {
-      empty = false;
-      break;
-    }
-  return { width: w, height: h, rgba, empty, overview: level };
+  return paint(out, w, h, level, style.rescale, opts.colormap);
 }
 
 export interface TileRange {
@@ -353,29 +358,13 @@ export function tileRange(info: RasterInfo, maxZoom = 24): TileRange {
   const geo = mercatorGeo(info, 'tilejson');
   const t = info.transform!;
   const conv = proj4(crsToProj4(info.crs!), WGS84);
-  const b: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
-  const N = 20;
-  for (let k = 0; k <= N; k++) {
-    const f = k / N;
-    for (const [c, r] of [
-      [f * info.width, 0],
-      [f * info.width, info.height],
-      [0, f * info.height],
-      [info.width, f * info.height],
-    ] as const) {
-      let p: number[];
-      try {
-        p = conv.forward([t[0] + c * t[1] + r * t[2], t[3] + c * t[4] + r * t[5]]);
-      } catch {
-        continue;
-      }
-      if (!Number.isFinite(p[0]) || !Number.isFinite(p[1])) continue;
-      b[0] = Math.min(b[0], p[0]!);
-      b[1] = Math.min(b[1], p[1]!);
-      b[2] = Math.max(b[2], p[0]!);
-      b[3] = Math.max(b[3], p[1]!);
+  const b = outlineBounds(info, (c, r) => {
+    try {
+      return conv.forward([t[0] + c * t[1] + r * t[2], t[3] + c * t[4] + r * t[5]]);
+    } catch {
+      return [NaN, NaN];
     }
-  }
+  });
   const cc = info.width / 2;
   const cr = info.height / 2;
   const m0 = geo.toMercator(cc, cr);

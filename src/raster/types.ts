@@ -111,6 +111,18 @@ export const BYTES_PER_SAMPLE: Record<DataType, number> = {
   float64: 8,
 };
 
+/** Smallest and largest value of each sample type: the integer ranges, [-Infinity, Infinity] for the float types. */
+export const VALUE_RANGE: Readonly<Record<DataType, readonly [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+  float32: [-Infinity, Infinity],
+  float64: [-Infinity, Infinity],
+};
+
 export function allocBand(dataType: DataType, length: number): TypedArray {
   switch (dataType) {
     case 'uint8':

@@ -8,7 +8,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Inflate } from 'fflate';
-import { corruptFile, GepError, unsupported } from '../core/errors.ts';
+import { corruptFile, GepError, openFailed, unsupported } from '../core/errors.ts';
 
 export interface Archive {
   /** File entry names (folders excluded), in central-directory order. */
@@ -183,10 +183,7 @@ export async function openZip(path: string, limits: ZipLimits = {}): Promise<Arc
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new GepError('GEP_ERR_NOT_FOUND', `${path}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code})`}`, {
-      file: path,
-    });
+    throw openFailed(path, e);
   }
   try {
     const size = fstatSync(fd).size;

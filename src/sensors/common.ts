@@ -1,12 +1,14 @@
 /**
- * Helpers shared by the product readers: CRS definitions for proj4, WGS84 footprints of a pixel grid, the STAC
- * item of a product, and an acquisition time found in a file name.
+ * Helpers shared by the product readers: CRS definitions for proj4, WGS84 footprints of a pixel grid (map
+ * geometry) or of an image localised through its RPC (sensor geometry), the STAC item of a product, and an
+ * acquisition time found in a file name.
  */
 import proj4 from 'proj4';
 import { GepError } from '../core/errors.ts';
 import { STAC_EXT, STAC_VERSION } from '../core/stac.ts';
 import type { Bbox, GeoJsonPolygon, StacAsset, StacItem } from '../core/stac.ts';
-import type { Crs, GeoTransform } from '../raster/types.ts';
+import { rpcLocalize } from '../algorithms/stereo/rpc.ts';
+import type { Crs, GeoTransform, RpcModel } from '../raster/types.ts';
 import type { ProductBand, ProductMask, ProductMetadata } from './types.ts';
 
 export { WGS84, epsgFromWkt, crsToProj4, sameCrs } from '../raster/crs.ts';
@@ -55,6 +57,50 @@ export function footprintWgs84(
   ring.push([ring[0]![0]!, ring[0]![1]!]);
   if (signedArea2(ring) < 0) ring.reverse();
   return { type: 'Polygon', coordinates: [ring] };
+}
+
+/** footprintWgs84, or null when the grid does not project to WGS84 (a product without a footprint is still usable). */
+export function footprintOrNull(width: number, height: number, transform: GeoTransform, crs: Crs): GeoJsonPolygon | null {
+  try {
+    return footprintWgs84(width, height, transform, crs);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A lon/lat ring as a GeoJSON Polygon: closed (the first point repeated when the ring is open) and counter-clockwise
+ * (RFC 7946 §3.1.6). Null for fewer than three points. The ring is modified in place.
+ */
+export function polygonOfRing(ring: number[][]): GeoJsonPolygon | null {
+  if (ring.length < 3) return null;
+  const first = ring[0]!;
+  const last = ring[ring.length - 1]!;
+  if (first[0] !== last[0] || first[1] !== last[1]) ring.push([first[0]!, first[1]!]);
+  if (signedArea2(ring) < 0) ring.reverse();
+  return { type: 'Polygon', coordinates: [ring] };
+}
+
+/**
+ * Footprint of a width x height image in sensor geometry: its outline (pixel corners, `perEdge` points per edge)
+ * localised through the RPC at the model's mean height (heightOffset, m). Null when the localisation fails.
+ */
+export function rpcFootprint(rpc: RpcModel, width: number, height: number, perEdge = 8): GeoJsonPolygon | null {
+  const n = perEdge;
+  const w = width;
+  const h = height;
+  const pts: [number, number][] = [];
+  for (let i = 0; i < n; i++) pts.push([0, (h * i) / n]);
+  for (let i = 0; i < n; i++) pts.push([(w * i) / n, h]);
+  for (let i = 0; i < n; i++) pts.push([w, h - (h * i) / n]);
+  for (let i = 0; i < n; i++) pts.push([w - (w * i) / n, 0]);
+  const ring: number[][] = [];
+  try {
+    for (const [c, r] of pts) ring.push(rpcLocalize(rpc, c, r, rpc.heightOffset));
+  } catch {
+    return null;
+  }
+  return polygonOfRing(ring);
 }
 
 /** [west, south, east, north] of a polygon's outer ring. */

@@ -10,6 +10,7 @@ import { isGepError } from '../../src/core/errors.ts';
 import {
   type SqlColumns, cql2ToJson, cql2ToSql, cql2ToText, evaluateCql2, parseCql2Json, parseCql2Text,
 } from '../../src/catalog/cql2/index.ts';
+import { rng } from '../helpers/random.ts';
 
 const SEEDS = [
   "eo:cloud_cover < 10 AND collection = 's2' OR NOT (flag = TRUE)",
@@ -34,17 +35,6 @@ const TOKENS = [
   'BBOX(', 'S_INTERSECTS(', 'T_AFTER(', 'A_CONTAINS(', 'INTERVAL(', "'..'", 'NULL', 'IS', 'LIKE', 'BETWEEN', 'IN',
   'CASEI(', 'TIMESTAMP(', 'DATE(', "'2020-01-01'", 'Z', 'EMPTY', '\\', '%', '\u0000', '\u{1F600}', 'é', '[', ']',
 ];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(s: string, r: () => number): string {
   const int = (n: number): number => Math.floor(r() * n);

@@ -10,6 +10,7 @@ import { isGepError } from '../../src/core/errors.ts';
 import {
   type Cql2Expr, type Cql2Item, type SqlColumn, type SqlColumns, bboxOf, cql2ToSql, evaluateCql2, parseCql2Json, parseCql2Text,
 } from '../../src/catalog/cql2/index.ts';
+import { rng } from '../helpers/random.ts';
 
 const COLUMNS: Record<string, SqlColumn> = {
   id: { sql: 'id', type: 'text' },
@@ -25,18 +26,6 @@ const COLUMNS: Record<string, SqlColumn> = {
   flag: { sql: 'flag', type: 'boolean' },
 };
 const cols: SqlColumns = { resolve: (p) => COLUMNS[p] ?? null, names: () => Object.keys(COLUMNS) };
-
-/** Mulberry32: small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeItems(n: number): Cql2Item[] {
   const r = rng(42);

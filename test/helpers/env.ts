@@ -78,3 +78,29 @@ sys.stdout.buffer.write(np.array([a.shape[1], a.shape[0]], dtype='<f8').tobytes(
   const all = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
   return { width: all[0]!, height: all[1]!, data: all.slice(2) };
 }
+
+/**
+ * Projects ground points [lon °, lat °, h m above the WGS 84 ellipsoid] to image [col, row] (pixel-corner
+ * convention, as GDAL reports) with GDAL's RPC transformer, using the RPC GDAL finds for `path` (the GeoTIFF RPC
+ * tag, or a side-car RPC_*.XML / _RPC.TXT next to it). With `create`, an empty 8×8 GeoTIFF is first written at
+ * `path` so that GDAL picks up a side-car copied beside it. Throws when GDAL finds no RPC.
+ */
+export function gdalRpcProject(path: string, pts: readonly (readonly [number, number, number])[], create = false): [number, number][] {
+  const script = `
+import sys, json
+from osgeo import gdal
+if sys.argv[3] == '1':
+    ds = gdal.GetDriverByName('GTiff').Create(sys.argv[1], 8, 8, 1, gdal.GDT_UInt16)
+    ds = None
+ds = gdal.Open(sys.argv[1])
+assert ds.GetMetadata('RPC'), 'GDAL found no RPC'
+out = []
+for lon, lat, h in json.loads(sys.argv[2]):
+    tr = gdal.Transformer(ds, None, ['METHOD=RPC', 'RPC_HEIGHT=%r' % h])
+    ok, p = tr.TransformPoint(1, lon, lat, 0)
+    out.append([p[0], p[1]])
+print(json.dumps(out))
+`;
+  const out = execFileSync(SYSTEM_PYTHON, ['-c', script, path, JSON.stringify(pts), create ? '1' : '0'], { encoding: 'utf8' });
+  return JSON.parse(out) as [number, number][];
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCog } from '../../src/raster/cog/write.ts';
 import { buildOverviews, overviewFactors } from '../../src/raster/cog/overviews.ts';
-import { allocBand, isFloat, makeRaster, type DataType, type Raster } from '../../src/raster/types.ts';
+import { allocBand, isFloat, makeRaster, VALUE_RANGE, type DataType, type Raster } from '../../src/raster/types.ts';
 import { gdalReadBand, skipUnlessGdal } from '../helpers/env.ts';
 import { gdalReports, sha256, type GdalReport } from './cog-gdal-helper.ts';
 
@@ -26,16 +26,8 @@ const GDAL_TYPE: Record<DataType, string[]> = {
   float32: ['Float32'],
   float64: ['Float64'],
 };
-const RANGE: Record<DataType, [number, number]> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-  float32: [-3.4e38, 3.4e38],
-  float64: [-1e300, 1e300],
-};
+/** Extremes written into each type: the type's range, finite large values for the float types. */
+const RANGE: Record<DataType, readonly [number, number]> = { ...VALUE_RANGE, float32: [-3.4e38, 3.4e38], float64: [-1e300, 1e300] };
 /** Per band count: a size that is not a multiple of 512 (with overviews), and tiny ones. */
 const SIZES: Record<number, [number, number][]> = {
   1: [

@@ -80,23 +80,8 @@ export interface GdalView {
 }
 
 export function gdalView(path: string): GdalView {
-  const script = `
-import json, sys
-from osgeo import gdal, osr
-ds = gdal.Open(sys.argv[1])
-b = ds.GetRasterBand(1)
-srs = ds.GetSpatialRef()
-epsg = None
-if srs is not None:
-    srs.AutoIdentifyEPSG()
-    c = srs.GetAuthorityCode(None)
-    epsg = int(c) if c else None
-nd = b.GetNoDataValue()
-print(json.dumps({"width": ds.RasterXSize, "height": ds.RasterYSize, "transform": list(ds.GetGeoTransform()),
-  "epsg": epsg, "nodata": None if nd is None or nd != nd else nd,
-  "overviews": [[b.GetOverview(i).XSize, b.GetOverview(i).YSize] for i in range(b.GetOverviewCount())]}))
-`;
-  return JSON.parse(run(SYSTEM_PYTHON, ['-c', script, path])) as GdalView;
+  const { levels: _levels, ...view } = gdalSnapshot(path, false);
+  return view;
 }
 
 /**

@@ -12,19 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasGdal } from '../helpers/env.ts';
+import { rng } from '../helpers/random.ts';
 import { makeBands, run, writeEnvi, writeTiff, type TiffSpec } from './fixtures-tiff.ts';
-
-/** mulberry32: small seeded PRNG, uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Opens, reads info, reads everything (all levels) and a window; returns the error, if any. */
 async function exercise(bytes: Uint8Array): Promise<unknown> {

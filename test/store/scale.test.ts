@@ -9,18 +9,7 @@ import { upsertCollection, upsertItems } from '../../src/store/items.ts';
 import { searchItems } from '../../src/store/search.ts';
 import type { StacItem } from '../../src/core/stac.ts';
 import { collection, item, square } from './cases.ts';
-
-/** Deterministic PRNG (mulberry32), so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/random.ts';
 
 const T0 = Date.UTC(2022, 0, 1);
 const SPAN = 3 * 365 * 86400000;

@@ -13,7 +13,7 @@
  */
 import { invalidInput, throwIfAborted } from '../../core/errors.ts';
 import type { DataType, TypedArray } from '../types.ts';
-import { allocBand, isFloat } from '../types.ts';
+import { allocBand, isFloat, VALUE_RANGE } from '../types.ts';
 import type { LevelImage } from './tile-encode.ts';
 
 export type Resampling = 'average' | 'nearest';
@@ -41,17 +41,6 @@ export function overviewFactors(width: number, height: number, tileSize: number,
   }
   return [...opt];
 }
-
-const valueLimits: Record<DataType, [number, number]> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-  float32: [-Infinity, Infinity],
-  float64: [-Infinity, Infinity],
-};
 
 /** Block mean of one band by an integer factor, skipping NaN and `nodata`. */
 export function downsampleAverage(
@@ -116,7 +105,7 @@ export function buildOverviews(
   nodata: number | null,
   signal?: AbortSignal,
 ): LevelImage[] {
-  const [lo, hi] = valueLimits[dataType];
+  const [lo, hi] = VALUE_RANGE[dataType];
   const nd = nodata !== null && (Number.isNaN(nodata) || (nodata >= lo && nodata <= hi)) ? nodata : null;
   const levels: LevelImage[] = [];
   let prev = full;

@@ -3,19 +3,10 @@
  * GEP_ERR_INVALID_INPUT naming the field and what was expected.
  */
 import { invalidInput } from '../../core/errors.ts';
-import type { DataType, Raster } from '../types.ts';
-import { dataTypeOf } from '../types.ts';
+import type { Raster } from '../types.ts';
+import { dataTypeOf, isFloat, VALUE_RANGE } from '../types.ts';
 import type { CogWriteOptions } from './write.ts';
 import { rpcTagValues, tiffDateTime } from './gdal-metadata.ts';
-
-const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-};
 
 /** Checks the raster's shape, band types and lengths, transform and nodata. */
 export function checkRaster(r: Raster, what: string): void {
@@ -45,8 +36,8 @@ export function checkRaster(r: Raster, what: string): void {
     throw invalidInput(`${what}: crs.epsg must be a positive integer, got ${r.crs.epsg}`);
   if (r.nodata !== null && r.nodata !== undefined) {
     if (typeof r.nodata !== 'number') throw invalidInput(`${what}: nodata must be a number or null`);
-    const range = INT_RANGE[r.dataType];
-    if (range && (!Number.isInteger(r.nodata) || r.nodata < range[0] || r.nodata > range[1]))
+    const [lo, hi] = VALUE_RANGE[r.dataType];
+    if (!isFloat(r.dataType) && (!Number.isInteger(r.nodata) || r.nodata < lo || r.nodata > hi))
       throw invalidInput(`${what}: nodata ${r.nodata} is not a ${r.dataType} value`, { nodata: r.nodata });
   }
   if (r.bandNames !== undefined && r.bandNames !== null) {

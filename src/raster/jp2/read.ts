@@ -8,7 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { corruptFile, GepError, invalidInput, throwIfAborted } from '../../core/errors.ts';
+import { corruptFile, GepError, invalidInput, openFailed, throwIfAborted } from '../../core/errors.ts';
 import type { DataType, Raster, RasterInfo, RasterReader, RasterReadOptions, TypedArray } from '../types.ts';
 import { allocBand, windowTransform } from '../types.ts';
 import type { CodestreamInfo, Jp2Box, Jp2Ihdr } from './boxes.ts';
@@ -51,10 +51,7 @@ async function fileSource(path: string): Promise<ByteSource> {
   try {
     fh = await open(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new GepError('GEP_ERR_NOT_FOUND', `${path}: ${code === 'ENOENT' ? 'no such file' : `cannot open (${code})`}`, {
-      file: path,
-    });
+    throw openFailed(path, e);
   }
   const size = (await fh.stat()).size;
   return {

@@ -4,7 +4,7 @@
  * offset or count in a file becomes GEP_ERR_CORRUPT_FILE, never a RangeError or a huge buffer.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { corruptFile, GepError, throwIfAborted } from '../../core/errors.ts';
+import { corruptFile, GepError, openFailed, throwIfAborted } from '../../core/errors.ts';
 
 /** A byte range of a source: `length` bytes from `offset` (bytes). */
 export interface ByteRange {
@@ -111,9 +111,7 @@ export class FileSource implements ByteSource {
     try {
       fh = await open(path, 'r');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new GepError('GEP_ERR_NOT_FOUND', `${name}: no such file`, { file: name });
-      throw new GepError('GEP_ERR_NOT_FOUND', `${name}: cannot open (${code ?? String(e)})`, { file: name });
+      throw openFailed(name, e);
     }
     const st = await fh.stat();
     if (!st.isFile()) {

@@ -6,11 +6,11 @@
  */
 import { basename } from 'node:path';
 import { GepError } from '../../core/errors.ts';
-import { rpcLocalize } from '../../algorithms/stereo/rpc.ts';
 import { openGeoTiff } from '../../raster/tiff/read.ts';
-import type { Crs, GeoTransform, RasterInfo, RpcModel } from '../../raster/types.ts';
-import { acquisitionTimeFromName, buildStacItem, crsToProj4, footprintWgs84 } from '../common.ts';
-import type { Product, ProductBand, ProductMetadata, ReadOptions } from '../types.ts';
+import type { Crs, GeoTransform, RasterInfo } from '../../raster/types.ts';
+import { acquisitionTimeFromName, crsToProj4, footprintWgs84, rpcFootprint } from '../common.ts';
+import { singleFileProduct } from '../product-base.ts';
+import type { Product, ProductMetadata } from '../types.ts';
 
 const isGeographic = (crs: Crs): boolean => {
   if (crs.epsg === 4326 || crs.epsg === 4258 || crs.epsg === 4269) return true;
@@ -33,26 +33,6 @@ function gsdOf(info: RasterInfo): number {
     dy *= 110574.3;
   }
   return Math.sqrt(dx * dy);
-}
-
-function rpcFootprint(rpc: RpcModel, w: number, h: number): ProductMetadata['footprint'] {
-  const n = 8;
-  const ring: number[][] = [];
-  const pts: [number, number][] = [];
-  for (let i = 0; i < n; i++) pts.push([0, (h * i) / n]);
-  for (let i = 0; i < n; i++) pts.push([(w * i) / n, h]);
-  for (let i = 0; i < n; i++) pts.push([w, h - (h * i) / n]);
-  for (let i = 0; i < n; i++) pts.push([w - (w * i) / n, 0]);
-  try {
-    for (const [c, r] of pts) ring.push(rpcLocalize(rpc, c, r, rpc.heightOffset));
-  } catch {
-    return null;
-  }
-  ring.push([...ring[0]!]);
-  let a = 0;
-  for (let i = 0; i + 1 < ring.length; i++) a += ring[i]![0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * ring[i]![1]!;
-  if (a < 0) ring.reverse();
-  return { type: 'Polygon', coordinates: [ring] };
 }
 
 /** Opens a GeoTIFF / COG file as a Product. */
@@ -88,31 +68,7 @@ export async function openGeoTiffProduct(path: string, opts: { signal?: AbortSig
       rpc: info.rpc,
     };
     if (crs?.epsg !== undefined) metadata.epsg = crs.epsg;
-    const bands: ProductBand[] = names.map((n) => ({
-      name: n,
-      gsd,
-      width: info.width,
-      height: info.height,
-      transform,
-      crs,
-      href: path,
-      nodata: info.nodata,
-    }));
-    const readBand = async (band: string, o: ReadOptions = {}) => {
-      const idx = names.indexOf(band);
-      if (idx < 0) throw new GepError('GEP_ERR_INVALID_INPUT', `${name}: no band '${band}' (bands: ${names.join(', ')})`, { band });
-      const r = await reader.read({ bands: [idx], overview: o.overview ?? 0, ...(o.window ? { window: o.window } : {}), ...(o.signal ? { signal: o.signal } : {}) });
-      return { ...r, bandNames: [band] };
-    };
-    return {
-      metadata,
-      bands,
-      masks: [],
-      readBand,
-      readMask: (m: string) => Promise.reject(new GepError('GEP_ERR_INVALID_INPUT', `${name}: no mask '${m}' (a plain GeoTIFF has none)`, { mask: m })),
-      toStacItem: () => buildStacItem(metadata, bands, []),
-      close: () => reader.close(),
-    };
+    return singleFileProduct(reader, path, metadata, names, gsd, 'a plain GeoTIFF');
   } catch (e) {
     await reader.close();
     throw e;

@@ -16,7 +16,8 @@ import { corruptFile, GepError, invalidInput, throwIfAborted } from '../../core/
 import { openGeoTiff } from '../../raster/tiff/read.ts';
 import type { GeoTransform } from '../../raster/types.ts';
 import { windowTransform } from '../../raster/types.ts';
-import { buildStacItem, footprintWgs84 } from '../common.ts';
+import { buildStacItem, footprintOrNull } from '../common.ts';
+import { readFirstBand } from '../product-base.ts';
 import type { Product, ProductBand, ProductMask, ProductMetadata } from '../types.ts';
 import type { MtlGroup } from './mtl-parse.ts';
 import { mtlValue, parseMtlText, parseMtlXml } from './mtl-parse.ts';
@@ -203,12 +204,7 @@ export async function openLandsatScene(path: string, opts: { signal?: AbortSigna
     }
   }
   const ref = grid('REFLECTIVE') ?? { width: bands[0]!.width, height: bands[0]!.height, transform: bands[0]!.transform! };
-  let footprint: ProductMetadata['footprint'] = null;
-  try {
-    footprint = footprintWgs84(ref.width, ref.height, ref.transform, crs);
-  } catch {
-    footprint = null;
-  }
+  const footprint = footprintOrNull(ref.width, ref.height, ref.transform, crs);
   const metadata: ProductMetadata = {
     sensor: sm[1] === '8' ? 'landsat-8' : 'landsat-9',
     productId,
@@ -240,24 +236,18 @@ export async function openLandsatScene(path: string, opts: { signal?: AbortSigna
     const href = files.get(name);
     if (!href)
       throw invalidInput(`${kind} '${name}' is not in ${productId} (have: ${[...files.keys()].join(', ')})`, { [kind]: name });
-    const r = await openGeoTiff(href, o.signal ? { signal: o.signal } : {});
-    try {
-      const band = bands.find((b) => b.name === name);
-      if (band && (r.info.width !== band.width || r.info.height !== band.height))
-        throw corruptFile(href, `image is ${r.info.width}x${r.info.height}, the MTL says ${band.width}x${band.height}`);
-      const ras = await r.read({ ...o, bands: [0] });
-      const full = { x0: 0, y0: 0, width: ras.width, height: ras.height };
-      const fallback = band?.transform && !o.overview ? windowTransform(band.transform, o.window ?? full) : null;
-      return {
-        ...ras,
-        transform: ras.transform ?? fallback,
-        crs: ras.crs ?? crs,
-        nodata: ras.nodata ?? 0,
-        bandNames: [name],
-      };
-    } finally {
-      await r.close();
-    }
+    const band = bands.find((b) => b.name === name);
+    const expect = band && { width: band.width, height: band.height, file: href, declaredBy: 'the MTL' };
+    const ras = await readFirstBand(await openGeoTiff(href, o.signal ? { signal: o.signal } : {}), o, expect);
+    const full = { x0: 0, y0: 0, width: ras.width, height: ras.height };
+    const fallback = band?.transform && !o.overview ? windowTransform(band.transform, o.window ?? full) : null;
+    return {
+      ...ras,
+      transform: ras.transform ?? fallback,
+      crs: ras.crs ?? crs,
+      nodata: ras.nodata ?? 0,
+      bandNames: [name],
+    };
   };
   return {
     metadata,

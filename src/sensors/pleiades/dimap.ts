@@ -11,7 +11,7 @@ import { rpcLocalize } from '../../algorithms/stereo/rpc.ts';
 import { openRaster } from '../../raster/open.ts';
 import { allocBand } from '../../raster/types.ts';
 import type { PixelWindow, Raster, RasterReader, RpcModel } from '../../raster/types.ts';
-import { buildStacItem } from '../common.ts';
+import { buildStacItem, polygonOfRing, rpcFootprint } from '../common.ts';
 import type { Product, ProductBand, ProductMetadata, ReadOptions } from '../types.ts';
 import { parseDimapXml } from './dimap-xml.ts';
 import type { DimapInfo } from './dimap-xml.ts';
@@ -56,31 +56,8 @@ async function resolveDim(p: string): Promise<string> {
 
 /** Ground footprint: the DIM vertices, else the image outline localised through the RPC at its mean height. */
 function footprintOf(info: DimapInfo, rpc: RpcModel | null): ProductMetadata['footprint'] {
-  let ring: number[][] | undefined;
-  if (info.footprint) ring = info.footprint.map(([x, y]) => [x, y]);
-  else if (rpc) {
-    ring = [];
-    const n = 8;
-    const { width: w, height: h } = info;
-    const pts: [number, number][] = [];
-    for (let i = 0; i < n; i++) pts.push([0, (h * i) / n]);
-    for (let i = 0; i < n; i++) pts.push([(w * i) / n, h]);
-    for (let i = 0; i < n; i++) pts.push([w, h - (h * i) / n]);
-    for (let i = 0; i < n; i++) pts.push([w - (w * i) / n, 0]);
-    try {
-      for (const [c, r] of pts) ring.push(rpcLocalize(rpc, c, r, rpc.heightOffset));
-    } catch {
-      ring = undefined;
-    }
-  }
-  if (!ring || ring.length < 3) return null;
-  const first = ring[0]!;
-  const last = ring[ring.length - 1]!;
-  if (first[0] !== last[0] || first[1] !== last[1]) ring.push([first[0]!, first[1]!]);
-  let a = 0;
-  for (let i = 0; i + 1 < ring.length; i++) a += ring[i]![0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * ring[i]![1]!;
-  if (a < 0) ring.reverse();
-  return { type: 'Polygon', coordinates: [ring] };
+  if (info.footprint) return polygonOfRing(info.footprint.map(([x, y]) => [x, y]));
+  return rpc ? rpcFootprint(rpc, info.width, info.height) : null;
 }
 
 /** Ground sample distance (m) at the image centre from the RPC, when the DIM file does not state it. */

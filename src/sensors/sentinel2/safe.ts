@@ -11,7 +11,8 @@ import { corruptFile, invalidInput, throwIfAborted, unsupported } from '../../co
 import { openJp2 } from '../../raster/jp2/read.ts';
 import type { GeoTransform, Raster, RasterReader } from '../../raster/types.ts';
 import { makeRaster, windowTransform } from '../../raster/types.ts';
-import { buildStacItem, footprintWgs84 } from '../common.ts';
+import { buildStacItem, footprintOrNull } from '../common.ts';
+import { readFirstBand } from '../product-base.ts';
 import type { AngleStats, Product, ProductBand, ProductMask, ProductMetadata, ReadOptions } from '../types.ts';
 import { S2_BANDS, s2Band } from './bands.ts';
 import { parseDetectorGml, rasterizeDetectors } from './detfoo.ts';
@@ -150,12 +151,7 @@ function buildProduct(path: string, src: SafeSource, signal: AbortSignal | undef
     masks.push({ name, href: src.href(r.rel), kind: name === 'scl' ? 'scene-classification' : 'detector-footprint' });
 
   const fine = tile.grids[0]!;
-  let footprint: ProductMetadata['footprint'] = null;
-  try {
-    footprint = footprintWgs84(fine.width, fine.height, fine.transform, crs);
-  } catch {
-    footprint = null;
-  }
+  const footprint = footprintOrNull(fine.width, fine.height, fine.transform, crs);
   const metadata: ProductMetadata = {
     sensor: 'sentinel-2',
     productId: src.name.replace(/\.SAFE$/i, ''),
@@ -179,25 +175,19 @@ function buildProduct(path: string, src: SafeSource, signal: AbortSignal | undef
     return local ? openJp2(local, { signal: sig }) : openJp2(src.read(rel), { name: src.href(rel), signal: sig });
   };
   const readJp2 = async (rel: string, grid: S2Grid, name: string, o: ReadOptions): Promise<Raster> => {
-    const r = await open(rel, o.signal);
-    try {
-      if (r.info.width !== grid.width || r.info.height !== grid.height)
-        throw corruptFile(src.href(rel), `image is ${r.info.width}x${r.info.height}, MTD_TL.xml says ${grid.width}x${grid.height}`);
-      const ras = await r.read({ ...o, bands: [0] });
-      const lvl = o.overview ?? 0;
-      const t = grid.transform;
-      const f = 2 ** lvl;
-      const lt: GeoTransform = [t[0], t[1] * f, t[2] * f, t[3], t[4] * f, t[5] * f];
-      return {
-        ...ras,
-        transform: windowTransform(lt, o.window ?? { x0: 0, y0: 0, width: ras.width, height: ras.height }),
-        crs,
-        nodata: 0,
-        bandNames: [name],
-      };
-    } finally {
-      await r.close();
-    }
+    const expect = { width: grid.width, height: grid.height, file: src.href(rel), declaredBy: 'MTD_TL.xml' };
+    const ras = await readFirstBand(await open(rel, o.signal), o, expect);
+    const lvl = o.overview ?? 0;
+    const t = grid.transform;
+    const f = 2 ** lvl;
+    const lt: GeoTransform = [t[0], t[1] * f, t[2] * f, t[3], t[4] * f, t[5] * f];
+    return {
+      ...ras,
+      transform: windowTransform(lt, o.window ?? { x0: 0, y0: 0, width: ras.width, height: ras.height }),
+      crs,
+      nodata: 0,
+      bandNames: [name],
+    };
   };
   const readGmlMask = (ref: FileRef, name: string, o: ReadOptions): Raster => {
     const polys = parseDetectorGml(src.read(ref.rel), src.href(ref.rel));

@@ -16,7 +16,8 @@ import { openJp2 } from '../../raster/jp2/read.ts';
 import { openGeoTiff } from '../../raster/tiff/read.ts';
 import type { Crs, GeoTransform, RasterReader } from '../../raster/types.ts';
 import { openZip, parseZipHref } from '../archive.ts';
-import { buildStacItem, footprintWgs84 } from '../common.ts';
+import { buildStacItem, footprintOrNull } from '../common.ts';
+import { readFirstBand } from '../product-base.ts';
 import type { Product, ProductBand, ProductMask, ProductMetadata } from '../types.ts';
 import { S2_BANDS } from './bands.ts';
 
@@ -165,13 +166,7 @@ export async function openSentinel2StacItem(item: StacItem | string, opts: { sig
   const level = /2A/i.test(type) ? 'L2A' : /1C/i.test(type) ? 'L1C' : undefined;
   const fine = [...bands].sort((a, b) => a.gsd - b.gsd)[0]!;
   let footprint: ProductMetadata['footprint'] = it.geometry && it.geometry.type === 'Polygon' ? it.geometry : null;
-  if (!footprint && fine.transform && fine.crs) {
-    try {
-      footprint = footprintWgs84(fine.width, fine.height, fine.transform, fine.crs);
-    } catch {
-      footprint = null;
-    }
-  }
+  if (!footprint && fine.transform && fine.crs) footprint = footprintOrNull(fine.width, fine.height, fine.transform, fine.crs);
   const platform = str(p['platform']);
   const metadata: ProductMetadata = {
     sensor: 'sentinel-2',
@@ -193,13 +188,8 @@ export async function openSentinel2StacItem(item: StacItem | string, opts: { sig
   if (vz !== undefined && va !== undefined) metadata.view = { zenith: vz, azimuth: va };
 
   const read = async (href: string, name: string, band: ProductBand | undefined, o: Parameters<Product['readBand']>[1] = {}) => {
-    const r = await openAny(href, o.signal);
-    try {
-      const ras = await r.read({ ...o, bands: [0] });
-      return { ...ras, crs: ras.crs ?? band?.crs ?? null, nodata: ras.nodata ?? 0, bandNames: [name] };
-    } finally {
-      await r.close();
-    }
+    const ras = await readFirstBand(await openAny(href, o.signal), o);
+    return { ...ras, crs: ras.crs ?? band?.crs ?? null, nodata: ras.nodata ?? 0, bandNames: [name] };
   };
   return {
     metadata,

@@ -5,6 +5,7 @@
  */
 import { MASK } from '../../../src/algorithms/cloudmask/index.ts';
 import type { CloudMaskBands } from '../../../src/algorithms/cloudmask/index.ts';
+import { rng } from '../../helpers/random.ts';
 
 export interface CloudSpec {
   /** Centre and half-sizes as fractions of width / height. */
@@ -48,17 +49,6 @@ const WATER = [0.08, 0.06, 0.04, 0.02, 0.01, 0.005, 289];
 const SNOW = [0.8, 0.78, 0.75, 0.68, 0.1, 0.05, 268];
 const CLOUD = [0.55, 0.53, 0.52, 0.55, 0.38, 0.22];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Distance (pixels) from (x, y) to the shape's edge, positive inside; pixel coordinates, sizes in pixels. */
 function depth(shape: 'ellipse' | 'rect', x: number, y: number, cx: number, cy: number, rx: number, ry: number): number {
   const u = (x - cx) / rx;
@@ -84,7 +74,7 @@ export function shadowShift(h: number, zenith: number, azimuth: number, pixelSiz
 export function makeScene(s: SceneSpec): Scene {
   const { width: W, height: H } = s;
   const n = W * H;
-  const rnd = mulberry32(s.seed ?? 42);
+  const rnd = rng(s.seed ?? 42);
   const names = ['blue', 'green', 'red', 'nir', 'swir1', 'swir2'] as const;
   const arr = names.map(() => new Float32Array(n));
   const bt = new Float32Array(n);

@@ -3,18 +3,7 @@
  * peer benchmark: a sum of random 2-D sinusoids with log-uniform wavelengths in [λmin, λmax] px, random
  * orientations and phases. A displaced image is rendered exactly by evaluating at (x - u, y - v).
  */
-
-/** Seeded uniform PRNG in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../helpers/random.ts';
 
 export interface Texture {
   kx: Float64Array;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { deramp, fitPlane } from '../../../src/algorithms/motion/deramp.ts';
 import { stripesFromAzimuth } from '../../../src/algorithms/motion/stripes.ts';
 import { isGepError } from '../../../src/core/errors.ts';
-import { gauss, rng, stats } from './synth.ts';
+import { gauss, stats } from './synth.ts';
+import { rng } from '../../helpers/random.ts';
 
 const W = 300;
 const H = 240;

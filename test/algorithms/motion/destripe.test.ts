@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { destripe, estimateStripeGeometry, stripesFromAzimuth } from '../../../src/algorithms/motion/destripe.ts';
 import { isGepError } from '../../../src/core/errors.ts';
-import { gauss, rng } from './synth.ts';
+import { gauss } from './synth.ts';
+import { rng } from '../../helpers/random.ts';
 
 const W = 200;
 const H = 120;
@@ -180,10 +181,84 @@ describe('estimateStripeGeometry', () => {
     assert.ok(ids.every((s) => s === 1), 'one stripe');
   });
 
+  /** Correlated noise like a 7×7-template correlator's: white noise box-filtered over 5×5 px, sd about `sd`. */
+  function correlatedNoise(sd: number, seed: number): Float32Array {
+    const g = gauss(rng(seed));
+    const w = new Float32Array(EW * EH).map(() => g());
+    const out = new Float32Array(EW * EH);
+    for (let row = 0; row < EH; row++)
+      for (let col = 0; col < EW; col++) {
+        let a = 0;
+        let n = 0;
+        for (let dr = -2; dr <= 2; dr++)
+          for (let dc = -2; dc <= 2; dc++) {
+            const r = row + dr;
+            const c = col + dc;
+            if (r < 0 || c < 0 || r >= EH || c >= EW) continue;
+            a += w[r * EW + c]!;
+            n++;
+          }
+        out[row * EW + col] = (sd * a) / Math.sqrt(n);
+      }
+    return out;
+  }
+
+  test('two components with correlated noise, 30 % masked: the stripes (0.1 px steps) are found, confidently', () => {
+    const truth = stripesFromAzimuth(EW, EH, { azimuthDeg: 192, stripeWidthPx: 80, phasePx: 31 });
+    const nx = correlatedNoise(0.06, 21);
+    const ny = correlatedNoise(0.06, 22);
+    const dx = new Float32Array(EW * EH);
+    const dy = new Float32Array(EW * EH);
+    const ox = [0, 0.1, -0.05, 0.08, -0.04, 0.06, 0];
+    const oy = [0, -0.08, 0.04, -0.06, 0.07, -0.05, 0];
+    for (let i = 0; i < EW * EH; i++) {
+      const col = i % EW;
+      const row = Math.floor(i / EW);
+      // round clouds (NaN) over 30 % of the scene
+      const cloud = Math.hypot(col - 120, row - 90) < 70 || Math.hypot(col - 300, row - 220) < 60;
+      dx[i] = cloud ? NaN : ox[truth[i]!]! + nx[i]!;
+      dy[i] = cloud ? NaN : oy[truth[i]!]! + ny[i]!;
+    }
+    const est = estimateStripeGeometry(dx, EW, EH, { azimuthDeg: 192, second: dy });
+    assert.ok(est.confident, est.reason);
+    assert.ok(Math.abs(est.stripeWidthPx - 80) < 1.5, `width ${est.stripeWidthPx}, boundaries ${est.boundaries}`);
+    const ids = stripesFromAzimuth(EW, EH, { azimuthDeg: 192, ...est });
+    let agree = 0;
+    for (let i = 0; i < ids.length; i++) if (ids[i]! - ids[0]! === truth[i]! - truth[0]!) agree++;
+    assert.ok(agree / ids.length > 0.97, `agreement ${agree / ids.length}`);
+  });
+
+  test('not confident without real stripes: the edge of a moving area, a step at another azimuth, or noise alone', () => {
+    const nx = correlatedNoise(0.06, 31);
+    const ny = correlatedNoise(0.06, 32);
+    const cases: [string, (col: number, row: number) => number][] = [
+      ['moving area over half the track length', (col, row) => (col > 200 && row < 150 ? 0.4 : 0)],
+      ['a straight step across the image at 40° (a fault)', (col, row) => ((col - 200) * Math.cos((40 * Math.PI) / 180) + (row - 150) * Math.sin((40 * Math.PI) / 180) > 0 ? 0.3 : 0)],
+      ['noise only', () => 0],
+    ];
+    for (const [name, f] of cases) {
+      const dx = new Float32Array(EW * EH);
+      const dy = new Float32Array(EW * EH);
+      for (let i = 0; i < EW * EH; i++) {
+        const v = f(i % EW, Math.floor(i / EW));
+        dx[i] = v + nx[i]!;
+        dy[i] = -0.5 * v + ny[i]!;
+      }
+      for (const second of [dy, undefined]) {
+        const est = estimateStripeGeometry(dx, EW, EH, { azimuthDeg: 192, ...(second ? { second } : {}) });
+        assert.equal(est.confident, false, `${name}${second ? '' : ' (dx only)'}: boundaries ${est.boundaries}`);
+        assert.deepEqual(est.boundaries, []);
+        assert.match(est.reason, /not destriping/);
+      }
+    }
+  });
+
   test('errors', () => {
     const nan = new Float32Array(EW * EH).fill(NaN);
     assert.throws(() => estimateStripeGeometry(nan, EW, EH, { azimuthDeg: 12 }), /values has no finite pixel/);
     const { values } = scene(57.3, 20.4);
     assert.throws(() => estimateStripeGeometry(values, EW, EH, { azimuthDeg: 12, minWidthPx: 50, maxWidthPx: 20 }), /maxWidthPx 20 < minWidthPx 50/);
+    assert.throws(() => estimateStripeGeometry(values, EW, EH, { azimuthDeg: 12, second: new Float32Array(3) }), /second/);
+    assert.throws(() => estimateStripeGeometry(values, EW, EH, { azimuthDeg: 12, segments: 1 }), /segments/);
   });
 });

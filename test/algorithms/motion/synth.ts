@@ -1,16 +1,4 @@
-/** Deterministic synthetic fields for the motion tests (seeded PRNG, Gaussian noise). */
-
-/** mulberry32: a small seeded uniform generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic synthetic fields for the motion tests: Gaussian noise from a seeded uniform generator, statistics. */
 
 /** Standard normal samples (Box-Muller) from a uniform generator. */
 export function gauss(u: () => number): () => number {
