@@ -14,6 +14,7 @@ import { openGeoTiff } from '../../src/raster/tiff/read.ts';
 import { makeRaster, type Raster } from '../../src/raster/types.ts';
 import { gridFor, warpRaster } from '../../src/raster/warp.ts';
 import { closeLocalPools, runServiceLocally } from '../../src/services/local-runner.ts';
+import { readStableMask } from '../../src/services/mpic-opt/inputs.ts';
 import { simulateScenario } from '../../src/simulate/index.ts';
 import { REPO_ROOT } from '../helpers/env.ts';
 
@@ -117,5 +118,33 @@ describe('mpic-opt bad inputs', () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /broken_20230710\.tif/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
+
+describe('mpic-opt stable-ground mask input', () => {
+  const grid = { width: 6, height: 4, transform: null, crs: null, gsdX: 10, gsdY: 10, window: { x0: 2, y0: 1, width: 6, height: 4 }, sourceWidth: 10, sourceHeight: 8 };
+
+  test('read onto the working window: 1 = stable, anything else not', async () => {
+    const v = new Uint8Array(80);
+    for (let i = 0; i < 80; i++) v[i] = i % 10 < 5 ? 1 : i % 10 === 9 ? 2 : 0; // columns 0-4 stable, 9 = other value
+    const path = join(dir, 'stable-ok.tif');
+    await writeCog(path, makeRaster([v], 10, 8, {}));
+    const { mask, stable } = await readStableMask(path, grid);
+    assert.equal(mask.length, 24);
+    // window columns 2..7: source columns 2, 3, 4 stable
+    assert.deepEqual([...mask.subarray(0, 6)], [1, 1, 1, 0, 0, 0]);
+    assert.equal(stable, 12);
+  });
+
+  test('wrong size, no stable pixel, unreadable file: GEP_ERR_INVALID_INPUT naming stableMask', async () => {
+    const small = join(dir, 'stable-small.tif');
+    await writeCog(small, makeRaster([new Uint8Array(12).fill(1)], 4, 3, {}));
+    const none = join(dir, 'stable-none.tif');
+    await writeCog(none, makeRaster([new Uint8Array(80)], 10, 8, {}));
+    const junk = join(dir, 'stable-junk.tif');
+    await writeFile(junk, 'not a raster');
+    for (const [p, re] of [[small, /4x3 pixels/], [none, /no pixel equal to 1/], [junk, /cannot be read/]] as const) {
+      await assert.rejects(readStableMask(p, grid), (e: unknown) => isGepError(e) && e.code === 'GEP_ERR_INVALID_INPUT' && /stableMask/.test(e.message) && re.test(e.message));
+    }
   });
 });

@@ -143,3 +143,27 @@ export function compare(measured: Float32Array, truth: Float32Array, use: Uint8A
   const q = (p: number): number => abs[Math.floor(p * (abs.length - 1))] ?? NaN;
   return { valid: n, rmse: Math.sqrt(ss / n), median: q(0.5), p90: q(0.9), plane: planeMax(trimmed, w, h), bias: s / n };
 }
+
+/**
+ * Pixels within r of a discontinuity of any of `fields` (a jump above `jump` between 4-neighbours), 0/1: the band of
+ * SzW+1 px around the fault, the glacier and landslide margins and the cloud edges, where a (2·SzW+1)² template
+ * straddles two motions or a cloud rim.
+ */
+export function edgeBand(fields: ArrayLike<number>[], jump: number, r: number, w: number, h: number): Uint8Array {
+  const j = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      for (const f of fields) {
+        if (x + 1 < w && Math.abs(f[i + 1]! - f[i]!) > jump) j[i] = j[i + 1] = 1;
+        if (y + 1 < h && Math.abs(f[i + w]! - f[i]!) > jump) j[i] = j[i + w] = 1;
+      }
+    }
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      if (!j[y * w + x]) continue;
+      for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) out.fill(1, yy * w + Math.max(0, x - r), yy * w + Math.min(w - 1, x + r) + 1);
+    }
+  return out;
+}

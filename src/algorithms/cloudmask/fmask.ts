@@ -8,7 +8,8 @@
  *   (Sentinel-2 without thermal band).
  *
  * Steps: spectral tests and dynamic thresholds (spectral.ts) -> cloud objects (8-connected; objects under 3 px
- * are dropped as noise) -> potential shadow (NIR/SWIR1 hole filling) and object matching along the sun direction
+ * are dropped as noise; without thermal band, objects without a core that survives a 40 m erosion and without a
+ * cirrus-confirmed pixel are dropped, after Fmask 4.0's treatment of potential false positives) -> potential shadow (NIR/SWIR1 hole filling) and object matching along the sun direction
  * (shadow.ts, only when sunZenith and sunAzimuth are given) -> square dilation of cloud and shadow -> classes with
  * the priority NODATA > CLOUD > SHADOW > SNOW > WATER > CLEAR.
  */
@@ -18,6 +19,11 @@ import { MIN_OBJECT_PIXELS, matchShadows, potentialShadow } from './shadow.ts';
 import { spectralTests } from './spectral.ts';
 import { MASK, checkBands, resolveOptions } from './types.ts';
 import type { CloudMaskBands, CloudMaskOptions, CloudMaskResult } from './types.ts';
+
+/** Erosion that a cloud object without thermal confirmation must survive, metres (2 px at 20 m). */
+const ERODE_M = 40;
+/** TOA cirrus reflectance that confirms a cloud object (the cirrus test of Zhu et al. 2015). */
+const CIRRUS_CONFIRM = 0.01;
 
 /**
  * Classifies every pixel into MASK codes. Bands are reflectances on one grid (see CloudMaskBands); a pixel with
@@ -45,6 +51,30 @@ export function fmaskLike(bands: CloudMaskBands, width: number, height: number, 
       cloud[i] = 0;
       labels[i] = 0;
     }
+  }
+  // Without a thermal band, bright land (rock, moraines, built-up) passes the HOT-based tests in scattered pixels
+  // and thin strands. As Fmask 4.0 does for its potential false-positive layer (Qiu et al. 2019, §2.2.3: erosion,
+  // then objects that vanish are dropped), an object is kept only when it has a core that survives a square
+  // erosion of ERODE_M metres, or a pixel confirmed by the cirrus band. Objects are still dilated afterwards.
+  if (!bands.thermal && objects.count > 0) {
+    const r = Math.max(1, Math.round(ERODE_M / o.pixelSize));
+    const notCloud = new Uint8Array(n);
+    for (let i = 0; i < n; i++) notCloud[i] = cloud[i] ? 0 : 1;
+    const grown = dilateSquare(notCloud, width, height, r);
+    const core = new Uint8Array(objects.count + 1);
+    const cir = bands.cirrus;
+    for (let i = 0; i < n; i++) {
+      const l = labels[i]!;
+      if (l > 0 && (!grown[i] || (cir !== undefined && cir[i]! > CIRRUS_CONFIRM))) core[l] = 1;
+    }
+    for (let i = 0; i < n; i++) {
+      const l = labels[i]!;
+      if (l > 0 && !core[l]) {
+        cloud[i] = 0;
+        labels[i] = 0;
+      }
+    }
+    for (let l = 1; l <= objects.count; l++) if (!core[l]) sizes[l] = 0;
   }
   let kept = 0;
   for (let l = 1; l <= objects.count; l++) {

@@ -13,7 +13,10 @@
  *
  * Departures, on purpose: no saturation handling (inputs are reflectances), no DEM normalisation of BT or cirrus;
  * the temperature probability is capped at 1 for pixels that pass the snow test (cold snow must not be pushed
- * over the threshold by its coldness alone; very cold clouds are still caught by the BT < T_low - 35 K rule).
+ * over the threshold by its coldness alone; very cold clouds are still caught by the BT < T_low - 35 K rule);
+ * without a thermal band, pixels that pass the snow test with NDSI >= 0.4 (SNOMAP, Hall et al. 1995) are not
+ * potential cloud unless the cirrus test fires (Fmask 4.0 handles such snow/ice with its spectral-contextual snow
+ * index and erosion of potential false positives, which need a DEM; this is the pixel-wise part of that idea).
  */
 import type { CloudMaskBands, ResolvedOptions } from './types.ts';
 import { percentileWhere, percentilesWhere } from './morphology.ts';
@@ -23,6 +26,10 @@ const K0 = 273.15;
 /** Low and high percentiles of the clear-sky statistics (Zhu & Woodcock 2012). */
 const P_LOW = 17.5;
 const P_HIGH = 82.5;
+/** NDSI above which a pixel passing the snow test is snow/ice, not potential cloud, when there is no thermal band:
+ * the MODIS SNOMAP threshold, D. K. Hall, G. A. Riggs, V. V. Salomonson (1995), Remote Sens. Environ. 54(2),
+ * 127-140, doi:10.1016/0034-4257(95)00137-P. Water clouds have NDSI of about -0.1..0.3. */
+const SNOW_NDSI_NO_THERMAL = 0.4;
 
 export interface SpectralResult {
   /** 1 where every supplied band is finite. */
@@ -94,14 +101,20 @@ export function spectralTests(b: CloudMaskBands, n: number, o: ResolvedOptions):
       white < 0.7 &&
       h - 0.08 > 0 &&
       (S1 > 0 ? N / S1 > 0.75 : N > 0);
+    // Snow test: NDSI > 0.15, NIR > 0.11, green > 0.1, BT < 9.85 °C.
+    const isSnow = ndsi > 0.15 && N > 0.11 && G > 0.1 && (!thermal || T < K0 + 9.85);
+    if (isSnow) snow[i] = 1;
+    // Without a thermal band the BT term cannot tell snow/ice from cloud (both are bright, white and pass
+    // NDSI > 0.15). Snow and glacier ice absorb at 1.6 µm, water-droplet clouds do not: SNOMAP's NDSI >= 0.4
+    // (Hall et al. 1995) separates them; ice clouds, whose NDSI can be as high, are caught by the cirrus test
+    // below (their tops are above the water vapour that darkens B10 over the ground).
+    if (p && !thermal && isSnow && ndsi >= SNOW_NDSI_NO_THERMAL) p = false;
     // Cirrus test (Zhu et al. 2015): TOA cirrus reflectance > 0.01 may be cloud.
     if (cirrus && C > 0.01) p = true;
     if (p) pcp[i] = 1;
 
     const isWater = (ndvi < 0.01 && N < 0.11) || (ndvi < 0.1 && ndvi > 0 && N < 0.05);
     if (isWater) water[i] = 1;
-    // Snow test: NDSI > 0.15, NIR > 0.11, green > 0.1, BT < 9.85 °C.
-    if (ndsi > 0.15 && N > 0.11 && G > 0.1 && (!thermal || T < K0 + 9.85)) snow[i] = 1;
 
     if (!p) {
       clear[i] = 1;

@@ -72,54 +72,47 @@ export interface EstimateStripeOptions {
   minWidthPx?: number;
   /** Largest stripe width, pixels (default: the across-track extent of the image). */
   maxWidthPx?: number;
+  /**
+   * The other displacement component on the same grid (dy when `values` is dx). Boundaries are then searched on
+   * the joint step of both components, and each one must show the same two-component step along its whole length.
+   */
+  second?: Float32Array;
+  /** Along-track segments in which every boundary's step is checked (default 4, 2..16). */
+  segments?: number;
+  /**
+   * Correlation length of the field's noise, pixels (default 7, a 7×7 correlation template): standard errors count
+   * n / length² independent values, as neighbouring matches share most of their template.
+   */
+  noiseCorrelationPx?: number;
 }
 
-const T_MIN = 8;
+export interface StripeEstimate extends StripeGeometry {
+  /** Accepted boundary positions on the u axis (pixels). */
+  boundaries: number[];
+  /** Candidate steps that failed the along-boundary checks (edges of moving areas, fields, clouds, noise). */
+  rejected: number;
+  /** True when at least one boundary passed every check: only then should the geometry be used to destripe. */
+  confident: boolean;
+  /** One line saying what was found or why nothing was accepted (for the log). */
+  reason: string;
+}
+
+/** Joint step z (robust σ units) threshold, and the effective t threshold (noise correlation accounted for). */
 const ROBUST_K = 6;
+const T_EFF_MIN = 5;
+/** Per-segment checks: t of the projected step, and its smallest share of the whole boundary's step. */
+const SEG_T_MIN = 1;
+const SEG_SHARE_MIN = 0.5;
 const SAMPLE_MAX = 1 << 20;
+/** Score lost per lattice line that no accepted boundary explains (boundaries under clouds or with small steps are
+ * missed more often than spurious ones are accepted, now that each one is checked along its length). */
+const LATTICE_MISS_PENALTY = 0.25;
 
-/**
- * Finds stripe boundaries in a displacement component and fits a regular pattern to them. Steps:
- * 1. across-track profile: mean of the finite values in 1-pixel bins of u, after dropping values farther than
- *    5 robust σ from the median (large motion);
- * 2. change points: at every bin edge, the difference of the means of the k bins on each side (k = minWidth/3,
- *    2..64); an edge is a boundary when that step is a local maximum within ±minWidth/2, its t statistic
- *    (pooled within-bin scatter) exceeds 8 and it stands more than 6 robust σ out of all steps (so a smooth
- *    across-track gradient is not taken for stripes); its position is refined on the triangular step peak;
- * 3. regular fit (fitRegular below): the lattice phase + k·width that explains most boundaries, so that missed
- *    and spurious ones (edges of a moving area) do not matter, refined by least squares.
- * With one boundary the width cannot be measured: it is set to the profile length + 1 (that boundary is the only
- * one inside the image). With none, the geometry describes a single stripe. `boundaries` lists the detected
- * positions on the u axis. Deramp first: a tilt, where moving pixels are dropped, turns their edges into steps.
- * Suggested order for a Sentinel-2 pair without detector masks: deramp (robust), estimateStripeGeometry on the
- * result, stripesFromAzimuth, deramp the original again with `stripes` (plane and offsets fitted together), then
- * destripe.
- */
-export function estimateStripeGeometry(
-  values: Float32Array,
-  width: number,
-  height: number,
-  opts: EstimateStripeOptions,
-): StripeGeometry & { boundaries: number[] } {
-  const fn = 'estimateStripeGeometry';
-  checkSize(fn, width, height);
-  checkLength(fn, 'values', values, width, height);
-  checkFinite(fn, 'azimuthDeg', opts.azimuthDeg);
-  const minW = opts.minWidthPx ?? 16;
-  checkFinite(fn, 'minWidthPx', minW, true);
-  const th = (opts.azimuthDeg * Math.PI) / 180;
-  const cos = Math.cos(th);
-  const sin = Math.sin(th);
-  const [umin, umax] = uRange(width, height, cos, sin);
-  const L = Math.floor(umax - umin + 0.5) + 1;
-  const maxW = opts.maxWidthPx ?? L;
-  checkFinite(fn, 'maxWidthPx', maxW, true);
-  if (maxW < minW) throw new GepError('GEP_ERR_INVALID_INPUT', `${fn}: maxWidthPx ${maxW} < minWidthPx ${minW}`, { input: 'maxWidthPx' });
-
-  // robust centre and scale of the values
+/** Median and 5-robust-σ clipping range of the finite values (a sample of at most SAMPLE_MAX). */
+function clipRange(fn: string, name: string, values: Float32Array): [number, number] {
   let nValid = 0;
   for (let i = 0; i < values.length; i++) if (values[i]! - values[i]! === 0) nValid++;
-  if (nValid === 0) throw new GepError('GEP_ERR_INVALID_INPUT', `${fn}: values has no finite pixel`, { input: 'values' });
+  if (nValid === 0) throw new GepError('GEP_ERR_INVALID_INPUT', `${fn}: ${name} has no finite pixel`, { input: name });
   const stride = Math.ceil(nValid / SAMPLE_MAX);
   const sample = new Float64Array(Math.ceil(nValid / stride));
   let m = 0;
@@ -131,10 +124,19 @@ export function estimateStripeGeometry(
   const med = medianInPlace(sample, 0, m);
   for (let k = 0; k < m; k++) sample[k] = Math.abs(sample[k]! - med);
   const sigma = 1.4826 * medianInPlace(sample, 0, m);
-  const lo = sigma > 0 ? med - 5 * sigma : -Infinity;
-  const hi = sigma > 0 ? med + 5 * sigma : Infinity;
+  return sigma > 0 ? [med - 5 * sigma, med + 5 * sigma] : [-Infinity, Infinity];
+}
 
-  // 1. profile: per-bin count, sum, sum of squares; bin j = floor(u - umin + 0.5)
+/** Across-track profile of one component: per-bin count, sum, sum of squares; bin j = floor(u - umin + 0.5). */
+interface Profile {
+  cnt: Float64Array;
+  sum: Float64Array;
+  ssq: Float64Array;
+  /** Pooled within-bin standard deviation. */
+  sd: number;
+}
+
+function profileOf(values: Float32Array, width: number, height: number, cos: number, sin: number, umin: number, L: number, lo: number, hi: number): Profile {
   const cnt = new Float64Array(L);
   const sum = new Float64Array(L);
   const ssq = new Float64Array(L);
@@ -158,18 +160,19 @@ export function estimateStripeGeometry(
       dof += cnt[j]! - 1;
     }
   }
-  const sdWithin = dof > 0 ? Math.sqrt(Math.max(within, 0) / dof) : 0;
+  return { cnt, sum, ssq, sd: dof > 0 ? Math.sqrt(Math.max(within, 0) / dof) : 0 };
+}
 
-  // 2. step statistic at each bin edge j (between bins j-1 and j); cumulative sums for the windows
-  const k = Math.max(2, Math.min(64, Math.floor(minW / 3)));
+/** Step (right mean - left mean) over k bins on each side of every bin edge j, and its pixel-count t statistic. */
+function stepsOf(p: Profile, L: number, k: number): { step: Float64Array; t: Float64Array } {
   const cc = new Float64Array(L + 1);
   const cs = new Float64Array(L + 1);
   for (let j = 0; j < L; j++) {
-    cc[j + 1] = cc[j]! + cnt[j]!;
-    cs[j + 1] = cs[j]! + sum[j]!;
+    cc[j + 1] = cc[j]! + p.cnt[j]!;
+    cs[j + 1] = cs[j]! + p.sum[j]!;
   }
   const step = new Float64Array(L).fill(NaN);
-  const tstat = new Float64Array(L);
+  const t = new Float64Array(L);
   for (let j = 1; j < L; j++) {
     const a = Math.max(0, j - k);
     const b = Math.min(L, j + k);
@@ -178,45 +181,210 @@ export function estimateStripeGeometry(
     if (nl < 1 || nr < 1) continue;
     const d = (cs[b]! - cs[j]!) / nr - (cs[j]! - cs[a]!) / nl;
     step[j] = d;
-    const se = sdWithin * Math.sqrt(1 / nl + 1 / nr);
-    tstat[j] = se > 0 ? Math.abs(d) / se : Math.abs(d) > 0 ? Infinity : 0;
+    const se = p.sd * Math.sqrt(1 / nl + 1 / nr);
+    t[j] = se > 0 ? Math.abs(d) / se : Math.abs(d) > 0 ? Infinity : 0;
   }
-  const finite = Float64Array.from(step.filter((d) => d === d));
-  const boundaries: number[] = [];
-  if (finite.length > 0) {
+  return { step, t };
+}
+
+/**
+ * Finds stripe boundaries in a displacement component (and optionally the other one) and fits a regular pattern
+ * to them. A boundary must be real evidence, not the edge of a moving area, a field or a cloud:
+ * 1. across-track profile of each component: mean of the finite values in 1-pixel bins of u, after dropping
+ *    values farther than 5 robust σ from the median (large motion);
+ * 2. candidates: at every bin edge, the step between the means of the k bins on each side (k = minWidth/3,
+ *    2..64), in robust-σ units of all steps, combined over the components (z = √Σ z_c²); a candidate is a local
+ *    maximum of z within ±minWidth/2 with z > 6 and an effective t (pooled within-bin scatter, n / ℓ² independent
+ *    values for a noise correlation length ℓ) above 5;
+ * 3. checks along the boundary: the pixels within k bins are split into `segments` along-track segments; in every
+ *    segment that the boundary crosses (at least 3, or all when fewer are asked) the step vector, projected on the
+ *    whole boundary's step, must reach half of it with t >= 1 against that segment's own scatter. A step that
+ *    holds only over part of the line (a moving area, a cloud edge) or drifts across it (an edge at another
+ *    azimuth than the track) fails;
+ * 4. regular fit (fitRegular below) of the accepted boundaries: the lattice phase + k·width that explains most.
+ * With one boundary the width cannot be measured: it is set to the profile length + 1. With none the geometry is a
+ * single stripe and `confident` is false. Deramp first (a tilt with dropped moving pixels turns their edges into
+ * steps). For a Sentinel-2 pair without detector masks: deramp (robust), estimate on dx with `second` = dy, and
+ * only when `confident`: stripesFromAzimuth, deramp the original again with `stripes`, then destripe.
+ */
+export function estimateStripeGeometry(values: Float32Array, width: number, height: number, opts: EstimateStripeOptions): StripeEstimate {
+  const fn = 'estimateStripeGeometry';
+  checkSize(fn, width, height);
+  checkLength(fn, 'values', values, width, height);
+  if (opts.second !== undefined) checkLength(fn, 'second', opts.second, width, height);
+  checkFinite(fn, 'azimuthDeg', opts.azimuthDeg);
+  const minW = opts.minWidthPx ?? 16;
+  checkFinite(fn, 'minWidthPx', minW, true);
+  const nSeg = opts.segments ?? 4;
+  if (!Number.isInteger(nSeg) || nSeg < 2 || nSeg > 16) throw new GepError('GEP_ERR_INVALID_INPUT', `${fn}: segments must be an integer 2..16, got ${nSeg}`, { input: 'segments' });
+  const ell = opts.noiseCorrelationPx ?? 7;
+  checkFinite(fn, 'noiseCorrelationPx', ell, true);
+  const th = (opts.azimuthDeg * Math.PI) / 180;
+  const cos = Math.cos(th);
+  const sin = Math.sin(th);
+  const [umin, umax] = uRange(width, height, cos, sin);
+  const L = Math.floor(umax - umin + 0.5) + 1;
+  const maxW = opts.maxWidthPx ?? L;
+  checkFinite(fn, 'maxWidthPx', maxW, true);
+  if (maxW < minW) throw new GepError('GEP_ERR_INVALID_INPUT', `${fn}: maxWidthPx ${maxW} < minWidthPx ${minW}`, { input: 'maxWidthPx' });
+
+  const comps = opts.second ? [values, opts.second] : [values];
+  const ranges = comps.map((c, q) => clipRange(fn, q === 0 ? 'values' : 'second', c));
+  const k = Math.max(2, Math.min(64, Math.floor(minW / 3)));
+  const profiles = comps.map((c, q) => profileOf(c, width, height, cos, sin, umin, L, ranges[q]![0], ranges[q]![1]));
+  const steps = profiles.map((p) => stepsOf(p, L, k));
+  // joint z of every edge: each component's step in robust-σ units of all its steps
+  const z = new Float64Array(L).fill(NaN);
+  const tEff = new Float64Array(L);
+  for (const { step, t } of steps) {
+    const finite = Float64Array.from(step.filter((d) => d === d));
+    if (finite.length === 0) continue;
     const sMed = medianInPlace(finite.slice());
     for (let q = 0; q < finite.length; q++) finite[q] = Math.abs(finite[q]! - sMed);
-    const sSig = 1.4826 * medianInPlace(finite);
-    const r = Math.max(k, Math.floor(minW / 2));
+    let maxAbs = 0;
+    for (let q = 0; q < finite.length; q++) maxAbs = Math.max(maxAbs, finite[q]!);
+    // floor: on noise-free piecewise-constant data most steps are 0, and z must still peak at the true edge
+    const sSig = Math.max(1.4826 * medianInPlace(finite), 1e-6 * maxAbs) || 1;
     for (let j = 1; j < L; j++) {
       const d = step[j]!;
-      if (d !== d || tstat[j]! < T_MIN || Math.abs(d - sMed) <= ROBUST_K * sSig) continue;
-      const mag = Math.abs(d);
-      let peak = true;
-      // local maximum of |step| within ±r; on a plateau the first edge wins
-      for (let q = Math.max(1, j - r); q <= Math.min(L - 1, j + r) && peak; q++) {
-        const e = Math.abs(step[q]!);
-        if ((q < j && e >= mag) || (q > j && e > mag)) peak = false;
-      }
-      if (!peak) continue;
-      // triangular peak y(j) = Y - s|j - p|: p - j = (y+ - y-) / (2 (y0 - min(y-, y+)))
-      const ym = Math.abs(step[j - 1]!);
-      const yp = j + 1 < L ? Math.abs(step[j + 1]!) : NaN;
-      let off = 0;
-      if (ym === ym && yp === yp && mag > Math.min(ym, yp)) {
-        off = Math.max(-0.5, Math.min(0.5, (yp - ym) / (2 * (mag - Math.min(ym, yp)))));
-      }
-      boundaries.push(umin + j + off - 0.5);
+      if (d !== d) continue;
+      const zc = (d - sMed) / sSig;
+      z[j] = (z[j]! === z[j]! ? z[j]! : 0) + zc * zc;
+      tEff[j]! += (t[j]! / ell) ** 2;
     }
   }
-  return { ...fitRegular(boundaries, umin, L, minW, maxW), boundaries };
+  const boundaries: number[] = [];
+  let rejected = 0;
+  const r = Math.max(k, Math.floor(minW / 2));
+  for (let j = 1; j < L; j++) {
+    const zj = z[j]!;
+    if (zj !== zj || Math.sqrt(zj) <= ROBUST_K || Math.sqrt(tEff[j]!) < T_EFF_MIN) continue;
+    let peak = true;
+    // local maximum of z within ±r; on a plateau the first edge wins
+    for (let q = Math.max(1, j - r); q <= Math.min(L - 1, j + r) && peak; q++) {
+      const e = z[q]!;
+      if ((q < j && e >= zj) || (q > j && e > zj)) peak = false;
+    }
+    if (!peak) continue;
+    if (!holdsAlong(comps, ranges, width, height, cos, sin, umin + j - 0.5, k, nSeg, ell)) {
+      rejected++;
+      continue;
+    }
+    // triangular peak y(j) = Y - s|j - p| on √z: p - j = (y+ - y-) / (2 (y0 - min(y-, y+)))
+    const y0 = Math.sqrt(zj);
+    const ym = Math.sqrt(z[j - 1]! || 0);
+    const yp = j + 1 < L ? Math.sqrt(z[j + 1]! || 0) : NaN;
+    let off = 0;
+    if (yp === yp && y0 > Math.min(ym, yp)) off = Math.max(-0.5, Math.min(0.5, (yp - ym) / (2 * (y0 - Math.min(ym, yp)))));
+    boundaries.push(umin + j + off - 0.5);
+  }
+  const geometry = fitRegular(boundaries, umin, L, minW, maxW);
+  const confident = boundaries.length > 0;
+  const reason = confident
+    ? `${boundaries.length} boundar${boundaries.length === 1 ? 'y' : 'ies'} held along the whole track in ${comps.length} component(s)` + (rejected ? `, ${rejected} candidate(s) rejected` : '')
+    : rejected
+      ? `${rejected} candidate step(s) did not hold along the whole boundary (edges of moving areas, clouds or noise): not destriping`
+      : 'no significant step across the track: not destriping';
+  return { ...geometry, boundaries, rejected, confident, reason };
+}
+
+/**
+ * Whether the step at u = ub holds along the whole boundary (see estimateStripeGeometry step 3): per along-track
+ * segment and component, the means of the pixels within k on each side.
+ */
+function holdsAlong(comps: Float32Array[], ranges: [number, number][], width: number, height: number, cos: number, sin: number, ub: number, k: number, nSeg: number, ell: number): boolean {
+  // along-track coordinate v = -(col+.5)·sin + (row+.5)·cos, its range over the pixels within the window
+  const nc = comps.length;
+  let vmin = Infinity;
+  let vmax = -Infinity;
+  for (let row = 0; row < height; row++) {
+    const ur = (row + 0.5) * sin;
+    const vr = (row + 0.5) * cos;
+    for (let col = 0; col < width; col++) {
+      const u = (col + 0.5) * cos + ur;
+      if (u < ub - k || u >= ub + k) continue;
+      const v = vr - (col + 0.5) * sin;
+      if (v < vmin) vmin = v;
+      if (v > vmax) vmax = v;
+    }
+  }
+  if (!(vmax > vmin)) return false;
+  // acc[((seg·nc + c)·2 + side)·3 + {0 n, 1 sum, 2 ssq}]
+  const acc = new Float64Array(nSeg * nc * 6);
+  const span = (vmax - vmin) * (1 + 1e-9);
+  for (let row = 0; row < height; row++) {
+    const ur = (row + 0.5) * sin;
+    const vr = (row + 0.5) * cos;
+    for (let col = 0; col < width; col++) {
+      const u = (col + 0.5) * cos + ur;
+      if (u < ub - k || u >= ub + k) continue;
+      const seg = Math.floor(((vr - (col + 0.5) * sin - vmin) / span) * nSeg);
+      const side = u < ub ? 0 : 1;
+      const i = row * width + col;
+      for (let c = 0; c < nc; c++) {
+        const x = comps[c]![i]!;
+        if (!(x >= ranges[c]![0] && x <= ranges[c]![1])) continue;
+        const o = ((seg * nc + c) * 2 + side) * 3;
+        acc[o]!++;
+        acc[o + 1]! += x;
+        acc[o + 2]! += x * x;
+      }
+    }
+  }
+  const minPx = Math.max(20, 2 * ell * ell);
+  const segStep = new Float64Array(nSeg * nc).fill(NaN);
+  const segVar = new Float64Array(nSeg * nc);
+  const whole = new Float64Array(nc);
+  const wsum = new Float64Array(nc);
+  for (let s = 0; s < nSeg; s++) {
+    for (let c = 0; c < nc; c++) {
+      const o = (s * nc + c) * 6;
+      const nl = acc[o]!;
+      const nr = acc[o + 3]!;
+      if (nl < minPx || nr < minPx) continue;
+      const ml = acc[o + 1]! / nl;
+      const mr = acc[o + 4]! / nr;
+      const vl = Math.max(0, acc[o + 2]! / nl - ml * ml);
+      const vrr = Math.max(0, acc[o + 5]! / nr - mr * mr);
+      segStep[s * nc + c] = mr - ml;
+      segVar[s * nc + c] = ell * ell * (vl / nl + vrr / nr);
+      whole[c]! += (mr - ml) * (nl + nr);
+      wsum[c]! += nl + nr;
+    }
+  }
+  let norm = 0;
+  for (let c = 0; c < nc; c++) {
+    whole[c] = wsum[c]! > 0 ? whole[c]! / wsum[c]! : 0;
+    norm += whole[c]! * whole[c]!;
+  }
+  norm = Math.sqrt(norm);
+  if (!(norm > 0)) return false;
+  let used = 0;
+  for (let s = 0; s < nSeg; s++) {
+    let proj = 0;
+    let v = 0;
+    let ok = true;
+    for (let c = 0; c < nc && ok; c++) {
+      const d = segStep[s * nc + c]!;
+      if (d !== d) ok = false;
+      else {
+        const w = whole[c]! / norm;
+        proj += d * w;
+        v += segVar[s * nc + c]! * w * w;
+      }
+    }
+    if (!ok) continue;
+    used++;
+    if (proj < SEG_SHARE_MIN * norm || proj < SEG_T_MIN * Math.sqrt(v)) return false;
+  }
+  return used >= Math.min(3, nSeg);
 }
 
 /**
  * Regular pattern b = phase + k·width through the detected boundaries, tolerant of spurious and missed ones.
  * Candidate widths are the gaps between detected boundaries divided by 1..4 (within [minW, maxW]); a candidate
  * lattice, anchored at each boundary in turn, scores (boundaries within max(2, 2 %·width) of a lattice line) minus
- * half the number of lattice lines inside the profile that no boundary explains. The best lattice is refined by
+ * a quarter of the number of lattice lines inside the profile that no boundary explains. The best lattice is refined by
  * least squares on its boundaries.
  */
 function fitRegular(b: number[], umin: number, L: number, minW: number, maxW: number): StripeGeometry {
@@ -242,7 +410,7 @@ function fitRegular(b: number[], umin: number, L: number, minW: number, maxW: nu
             if (Math.abs(x - anchor - kk * w) <= tol) hit.add(kk);
           }
           const lines = Math.floor((umax - anchor) / w) - Math.ceil((umin - anchor) / w) + 1;
-          const score = hit.size - 0.5 * Math.max(0, lines - hit.size);
+          const score = hit.size - LATTICE_MISS_PENALTY * Math.max(0, lines - hit.size);
           if (score > best.score + 1e-9 || (Math.abs(score - best.score) <= 1e-9 && w > best.w)) best = { score, w, anchor };
         }
       }

@@ -21,6 +21,8 @@ export interface MpicOptInputs {
   cloudMask: boolean;
   roi?: { bbox: number[]; crs?: string };
   pixelSize?: number;
+  /** Path of a raster whose first band is 1 on stable ground (see the input's description). */
+  stableMask?: string;
 }
 
 /** Integer search radius S (px) scored by the correlator for a spatial matching range R (px): round(R/0.8) + 2. */
@@ -84,6 +86,19 @@ export const description: ServiceDescription = {
         'Mask clouds and shadows per acquisition: Sen2Cor SCL for L2A, Fmask-like tests on B02, B03, B04, B08, B11, B12, B10 for ' +
         'L1C (also from sibling *_20m/_60m GeoTIFFs); skipped with a log line when the bands are missing.',
       schema: { type: 'boolean', default: true },
+      group: 'Masks',
+    },
+    stableMask: {
+      title: 'Stable-ground mask',
+      description:
+        'Raster (GeoTIFF/COG, JPEG2000, JPEG) whose first band is 1 on ground known to be stable and 0 elsewhere (nodata and ' +
+        'other values: not stable). Brought onto the working grid (nearest neighbour; without georeferencing it must have the ' +
+        "first image's size). When given, deramping and destriping are fitted on these pixels only, and each pair reports " +
+        'statistics of its corrected displacement on them. Without it the robust fit treats moving areas as outliers, which ' +
+        'fails when they cover much of the scene (a glacier, a large landslide).',
+      schema: { type: 'string', minLength: 1 },
+      minOccurs: 0,
+      kind: 'raster',
       group: 'Masks',
     },
     temporalRange: {

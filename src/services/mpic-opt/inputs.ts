@@ -18,6 +18,7 @@ import { crsToProj4, sameCrs, WGS84 } from '../../raster/crs.ts';
 import { warpRaster } from '../../raster/warp.ts';
 import type { Crs, GeoTransform, PixelWindow, Raster, TypedArray } from '../../raster/types.ts';
 import { allocBand, windowTransform, worldToPixel } from '../../raster/types.ts';
+import { openRaster } from '../../raster/open.ts';
 import { openProduct } from '../../sensors/index.ts';
 import type { AngleStats, Product, ProductBand, SensorId } from '../../sensors/types.ts';
 
@@ -353,6 +354,56 @@ export async function openImages(
       files: outside,
     });
   return { grid: grid!, acquisitions };
+}
+
+/**
+ * The stable-ground mask (input `stableMask`) on the working grid: 1 where the file's first band rounds to 1, 0
+ * elsewhere (0, other values, nodata, outside the file). Nearest neighbour, like every mask. Throws
+ * GEP_ERR_INVALID_INPUT naming the input when the file cannot be read or cannot be put on the grid, or when it
+ * holds no stable pixel on the grid.
+ */
+export async function readStableMask(path: string, grid: WorkGrid, signal?: AbortSignal): Promise<{ mask: Uint8Array; stable: number }> {
+  let reader: Awaited<ReturnType<typeof openRaster>>;
+  try {
+    reader = await openRaster(path);
+  } catch (e) {
+    throw invalidInput(`input 'stableMask': ${basename(path)} cannot be read as a raster (${e instanceof Error ? e.message : String(e)})`, { input: 'stableMask', file: path });
+  }
+  try {
+    const info = reader.info;
+    if (!grid.transform && info.transform && info.crs)
+      throw invalidInput(`input 'stableMask': ${basename(path)} is georeferenced but the images are not`, { input: 'stableMask', file: path });
+    if (!grid.transform && (info.width !== grid.sourceWidth || info.height !== grid.sourceHeight))
+      throw invalidInput(
+        `input 'stableMask': ${basename(path)} is ${info.width}x${info.height} pixels, the first image ${grid.sourceWidth}x${grid.sourceHeight}; a mask without georeferencing must have the images' size`,
+        { input: 'stableMask', file: path },
+      );
+    const src: LayerSource = {
+      width: info.width,
+      height: info.height,
+      transform: grid.transform ? info.transform : null,
+      crs: grid.transform ? info.crs : null,
+      nodata: info.nodata,
+      read: (window) => reader.read({ window, bands: [0] }),
+    };
+    if (grid.transform && (!info.transform || !info.crs))
+      throw invalidInput(`input 'stableMask': ${basename(path)} has no georeferencing but the images have`, { input: 'stableMask', file: path });
+    const a = await readOnGrid(src, grid, 'nearest', `stableMask ${basename(path)}`, signal);
+    const mask = new Uint8Array(a.length);
+    const nd = info.nodata;
+    let stable = 0;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i]!;
+      if (v !== nd && Math.round(v) === 1) {
+        mask[i] = 1;
+        stable++;
+      }
+    }
+    if (stable === 0) throw invalidInput(`input 'stableMask': ${basename(path)} has no pixel equal to 1 (stable) on the working grid`, { input: 'stableMask', file: path });
+    return { mask, stable };
+  } finally {
+    await reader.close();
+  }
 }
 
 /**
