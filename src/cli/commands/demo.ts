@@ -2,55 +2,32 @@
  * `gep demo`: makes the demo data (the three simulated scenarios with their truth) under DATA/demo on first run,
  * then writes quicklooks and an HTML overview a user can open, and prints what was made.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
+import { ensureDemoData, listTifs } from '../../catalog/demo-data.ts';
 import { openRaster } from '../../raster/open.ts';
 import { quicklookPng } from '../../raster/quicklook.ts';
-import { simulateScenario } from '../../simulate/write.ts';
 import { parse } from '../args.ts';
 import type { Command } from '../main.ts';
 import { progressSink } from '../progress.ts';
 import { describeRaster } from './info.ts';
-
-const SCENARIOS = [
-  { kind: 'displacement', size: 512, dates: 6, title: 'Sentinel-2 time series over a fault, a landslide and a glacier' },
-  { kind: 'landslide', size: 512, dates: 2, title: 'Pre/post-event images with landslide scars' },
-  { kind: 'stereo', size: 384, dates: 2, title: 'Pléiades-like stereo pair with RPC over a mountain' },
-] as const;
-
-async function listTifs(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory() && !e.name.endsWith('.SAFE')) out.push(...(await listTifs(p)));
-    else if (e.isFile() && /\.tif$/i.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 export const demoCommand: Command = {
   summary: 'Make the demo data (simulated scenes with truth) and show what it holds',
   usage: 'gep demo [--data DIR] [--force]\n\n  --data DIR  data folder (default ./gep-data)\n  --force     make the demo data again',
   async run(args) {
     const { values } = parse(args, { data: { type: 'string' }, force: { type: 'boolean' } }, false);
-    const root = resolve(typeof values.data === 'string' ? values.data : 'gep-data', 'demo');
-    if (values.force) await rm(root, { recursive: true, force: true });
-    await mkdir(root, { recursive: true });
+    const demo = await ensureDemoData(resolve(typeof values.data === 'string' ? values.data : 'gep-data'), {
+      force: values.force === true,
+      sink: (kind) => {
+        const sink = progressSink(`demo ${kind}`);
+        return { progress: sink.progress, done: () => sink.done() };
+      },
+    });
+    const root = demo.root;
     const sections: string[] = [];
-    for (const s of SCENARIOS) {
-      const dir = join(root, s.kind);
-      if (!existsSync(join(dir, '.complete'))) {
-        // Written to a temporary folder and renamed, so an interrupted run never looks complete.
-        const tmp = `${dir}.tmp`;
-        await rm(tmp, { recursive: true, force: true });
-        const sink = progressSink(`demo ${s.kind}`);
-        await simulateScenario(s.kind, { outDir: tmp, seed: 1, size: s.size, dates: s.dates, format: 'all', progress: sink.progress });
-        sink.done();
-        await writeFile(join(tmp, '.complete'), new Date().toISOString());
-        await rm(dir, { recursive: true, force: true });
-        await rename(tmp, dir);
-      }
+    for (const s of demo.scenarios) {
+      const dir = s.dir;
       const tifs = (await listTifs(dir)).filter((f) => !/truth/i.test(basename(f))).slice(0, 4);
       const figs: string[] = [];
       for (const f of tifs) {
