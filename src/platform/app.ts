@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ResolvedAsset, type ServiceInfo } from '../api/server.ts';
 import { stacPlugin } from '../api/plugins/stac.ts';
+import { processesPlugin } from '../api/plugins/processes.ts';
+import { Engine } from '../engine/engine.ts';
 import type { ApiPlugin } from '../api/server.ts';
 import { checkBlobKey, openBlobStore, type BlobStore } from '../store/blobs.ts';
 import { DEFAULT_DATA_DIR, openDb, type Db } from '../store/db.ts';
@@ -31,18 +33,22 @@ export interface AppOptions {
   baseUrl?: string;
   logger?: boolean;
   info?: Partial<ServiceInfo>;
-  /** More API plugins (processes, platform routes ...). */
+  /** More API plugins (platform routes ...). */
   plugins?: ApiPlugin[];
+  /** Run the processing engine (OGC API - Processes, jobs) in this process; default true. */
+  engine?: boolean;
 }
 
 export interface App {
   server: FastifyInstance;
   db: Db;
   blobs: BlobStore;
+  /** The processing engine, unless disabled. */
+  engine: Engine | null;
   /** Absolute data folder. */
   dataDir: string;
   resolveAsset(href: string): Promise<ResolvedAsset | null>;
-  /** Closes the server, then the database. */
+  /** Closes the server, then the engine, then the database. */
   close(): Promise<void>;
 }
 
@@ -126,21 +132,25 @@ export function makeResolver(db: Db, blobs: BlobStore, dataDir: string): (href: 
 export async function createApp(opts: AppOptions = {}): Promise<App> {
   const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
   const db = await openDb(opts.database, { dataDir });
+  let engine: Engine | null = null;
   try {
     const blobs = await openBlobStore(opts.storage, { dataDir });
     const resolveAsset = makeResolver(db, blobs, dataDir);
+    // Job workspaces live in the data folder, so result assets resolve like any catalogue asset.
+    if (opts.engine !== false) engine = await Engine.open({ db, workRoot: dataDir });
     const server = await buildServer({
       ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl } : {}),
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
       ...(opts.info ? { info: opts.info } : {}),
       resolveAsset,
-      plugins: [stacPlugin({ db }), ...(opts.plugins ?? [])],
+      plugins: [stacPlugin({ db }), ...(engine ? [processesPlugin({ engine })] : []), ...(opts.plugins ?? [])],
     });
     let closed = false;
     return {
       server,
       db,
       blobs,
+      engine,
       dataDir,
       resolveAsset,
       async close() {
@@ -148,12 +158,14 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
         closed = true;
         try {
           await server.close();
+          await engine?.close();
         } finally {
           await db.close();
         }
       },
     };
   } catch (e) {
+    await engine?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw e;
   }

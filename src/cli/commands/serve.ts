@@ -32,7 +32,7 @@ async function ingestDemo(db: Db, blobs: BlobStore, dataDir: string): Promise<st
 }
 
 export const serveCommand: Command = {
-  summary: 'Serve the platform API (STAC API, tiles, downloads) on the embedded database or PostgreSQL',
+  summary: 'Serve the platform API (STAC API, OGC API - Processes, tiles, downloads) on the embedded database or PostgreSQL',
   usage: USAGE,
   async run(args) {
     const { values } = parse(
