@@ -66,6 +66,12 @@ export async function openPostgres(url: string): Promise<Db> {
     async transaction<R>(fn: (t: Db) => Promise<R>): Promise<R> {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: a server restart (FATAL 57P01) would be an unhandled
+      // 'error' event and kill the process. Mark the client broken instead; the pending query rejects.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const r = await fn(clientDb(client, 0));
@@ -79,6 +85,7 @@ export async function openPostgres(url: string): Promise<Db> {
         }
         throw e;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

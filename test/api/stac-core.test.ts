@@ -43,8 +43,9 @@ describe('STAC API core, collections and features', () => {
     assert.equal(link(lp.links, 'http://www.opengis.net/def/rel/ogc/1.0/queryables')?.href, `${BASE}/queryables`);
     assert.equal(link(lp.links, 'aggregate')?.href, `${BASE}/aggregate`);
     assert.deepEqual(lp.links.filter((l) => l.rel === 'child').map((l) => l.href).sort(), [`${BASE}/collections/l8`, `${BASE}/collections/s2`]);
-    // Every link of the landing page is valid per the STAC link schema.
-    assert.deepEqual(v.validate(lp, 'catalog-spec/json-schema/catalog.json').filter((e) => !e.includes('stac_version')), []);
+    // Every link of the landing page is valid per the STAC link schema (when the shared schemas are present).
+    if (schemas.skip) console.log(`# skipping schema check: ${schemas.skip}`);
+    else assert.deepEqual(v.validate(lp, 'catalog-spec/json-schema/catalog.json').filter((e) => !e.includes('stac_version')), []);
   });
 
   test('conformance lists exactly the declared classes plus the server ones', async () => {

@@ -11,9 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { REPO_ROOT } from './env.ts';
+import { SHARED_DATA } from './env.ts';
 
-export const STAC_SCHEMAS = process.env.GEP_SHARED_SCHEMAS ?? resolve(REPO_ROOT, '..', 'shared', 'schemas', 'stac-spec');
+export const STAC_SCHEMAS = process.env.GEP_SHARED_SCHEMAS ?? resolve(SHARED_DATA, '..', 'schemas', 'stac-spec');
 
 type Schema = boolean | Record<string, unknown>;
 
