@@ -86,6 +86,12 @@ export function sampleLabelBox(ci: CostInputs, q: number, minNcc: number, minFra
   const count = new Int32Array(nl * nl);
   let samples = 0;
   const w2 = 2 * r + 1;
+  const Id = I.data;
+  const Jd = J.data;
+  const jw = J.w;
+  // per sample: the template, and Σ template·J(· + d) for every displacement d (label l = (dv+S)·nl + du+S)
+  const tpl = new Float64Array(w2 * w2);
+  const acc = new Float64Array(nl * nl);
   for (let j = Math.floor(q / 2); j < gh; j += q) {
     const y = (gy0 + j) * step;
     if (y < r || y > imgH - 1 - r) continue;
@@ -97,25 +103,43 @@ export function sampleLabelBox(ci: CostInputs, q: number, minNcc: number, minFra
       if (!(iInv > 0)) continue;
       samples++;
       const iSum = sI.sum[pi] as number;
+      for (let v = 0; v < w2; v++) {
+        const ia = (y - r + v - I.y0) * I.w + (x - r - I.x0);
+        for (let u = 0; u < w2; u++) tpl[v * w2 + u] = Id[ia + u] as number;
+      }
+      acc.fill(0);
+      // rows of the displaced windows that lie in the image: dv in [dvLo, dvHi], du in [duLo, duHi]
+      const dvLo = Math.max(-S, r - y);
+      const dvHi = Math.min(S, imgH - 1 - r - y);
+      const duLo = Math.max(-S, r - x);
+      const duHi = Math.min(S, imgW - 1 - r - x);
+      // row by row 1-D correlations: template row v against secondary row y - r + v + dv, for every du
+      for (let v = 0; v < w2; v++) {
+        const t = v * w2;
+        for (let dv = dvLo; dv <= dvHi; dv++) {
+          const ja = (y - r + v + dv - J.y0) * jw + (x - r - J.x0);
+          const a = (dv + S) * nl + S;
+          for (let du = duLo; du <= duHi; du++) {
+            let s1 = 0;
+            const jb = ja + du;
+            for (let u = 0; u < w2; u++) s1 += (tpl[t + u] as number) * (Jd[jb + u] as number);
+            acc[a + du] = (acc[a + du] as number) + s1;
+          }
+        }
+      }
       let best = -2;
       let bl = -1;
-      for (let dv = -S; dv <= S; dv++) {
-        if (y + dv < r || y + dv > imgH - 1 - r) continue;
-        for (let du = -S; du <= S; du++) {
-          if (x + du < r || x + du > imgW - 1 - r) continue;
-          const qj = (y + dv - J.y0) * J.w + (x + du - J.x0);
+      for (let dv = dvLo; dv <= dvHi; dv++) {
+        const qRow = (y + dv - J.y0) * jw + (x - J.x0);
+        for (let du = duLo; du <= duHi; du++) {
+          const qj = qRow + du;
           const jInv = sJ.inv[qj] as number;
           if (!(jInv > 0)) continue;
-          let acc = 0;
-          for (let v = 0; v < w2; v++) {
-            const ia = (y - r + v - I.y0) * I.w + (x - r - I.x0);
-            const ja = (y - r + v + dv - J.y0) * J.w + (x - r + du - J.x0);
-            for (let u = 0; u < w2; u++) acc += (I.data[ia + u] as number) * (J.data[ja + u] as number);
-          }
-          const ncc = (acc - iSum * (sJ.mean[qj] as number)) * iInv * jInv;
+          const l = (dv + S) * nl + du + S;
+          const ncc = ((acc[l] as number) - iSum * (sJ.mean[qj] as number)) * iInv * jInv;
           if (ncc > best) {
             best = ncc;
-            bl = (dv + S) * nl + du + S;
+            bl = l;
           }
         }
       }

@@ -10,26 +10,30 @@
  */
 import type { CorrelationResult } from './types.ts';
 
-/** In place; returns the number of pixels invalidated. */
+/**
+ * In place; returns the number of pixels invalidated. Memory: O(minSize + largest flood-fill stack), not O(pixels):
+ * visited pixels are marked in `valid` itself (bit 1, cleared at the end), the stack grows on demand, and only the
+ * first minSize members of a segment are remembered (a segment that reaches minSize is kept anyway).
+ */
 export function removeSpeckles(res: CorrelationResult, minSize: number, maxJump = 1): number {
   if (minSize <= 1) return 0;
   const { width: w, dx, dy, valid } = res;
   const n = dx.length;
-  const seg = new Int32Array(n).fill(-1);
-  const stack = new Int32Array(n);
-  const members = new Int32Array(n);
+  const VISITED = 2;
+  let stack = new Int32Array(Math.min(n, 1 << 16));
+  const members = new Int32Array(minSize);
   let removed = 0;
-  let id = 0;
   for (let s = 0; s < n; s++) {
-    if (!valid[s] || (seg[s] as number) >= 0) continue;
+    if (valid[s] !== 1) continue; // invalid, or already in a segment
     // flood fill
     let top = 0;
     let count = 0;
     stack[top++] = s;
-    seg[s] = id;
+    valid[s] = 1 | VISITED;
     while (top > 0) {
       const p = stack[--top] as number;
-      members[count++] = p;
+      if (count < minSize) members[count] = p;
+      count++;
       const x = p % w;
       const ax = dx[p] as number;
       const ay = dy[p] as number;
@@ -48,9 +52,14 @@ export function removeSpeckles(res: CorrelationResult, minSize: number, maxJump 
           if (p + w >= n) continue;
           q = p + w;
         }
-        if (!valid[q] || (seg[q] as number) >= 0) continue;
+        if (valid[q] !== 1) continue;
         if (Math.abs((dx[q] as number) - ax) > maxJump || Math.abs((dy[q] as number) - ay) > maxJump) continue;
-        seg[q] = id;
+        valid[q] = 1 | VISITED;
+        if (top === stack.length) {
+          const grown = new Int32Array(Math.min(n, 2 * stack.length));
+          grown.set(stack);
+          stack = grown;
+        }
         stack[top++] = q;
       }
     }
@@ -63,7 +72,7 @@ export function removeSpeckles(res: CorrelationResult, minSize: number, maxJump 
       }
       removed += count;
     }
-    id++;
   }
+  for (let i = 0; i < n; i++) valid[i] = (valid[i] as number) & 1;
   return removed;
 }

@@ -18,8 +18,8 @@ export interface RefineScratch {
   fz: Float64Array;
   gxz: Float64Array;
   gyz: Float64Array;
+  /** Horizontally interpolated rows, (w2 + 3) × w2. */
   h: Float64Array;
-  g: Float64Array;
   /** Output: [dcol, drow, zncc]. */
   out: Float64Array;
 }
@@ -31,7 +31,6 @@ export function refineScratch(r: number): RefineScratch {
     gxz: new Float64Array(n),
     gyz: new Float64Array(n),
     h: new Float64Array((2 * r + 4) * (2 * r + 1)),
-    g: new Float64Array(n),
     out: new Float64Array(3),
   };
 }
@@ -58,7 +57,7 @@ export function refine(ri: RefineInputs, x: number, y: number, p0c: number, p0r:
   const { I, gx, gy, coef, J, r, tol, maxIter } = ri;
   const w2 = 2 * r + 1;
   const n = w2 * w2;
-  const { fz, gxz, gyz, h, g, out } = s;
+  const { fz, gxz, gyz, h, out } = s;
   // template, zero-mean values and gradients
   let fm = 0;
   let gxm = 0;
@@ -82,14 +81,25 @@ export function refine(ri: RefineInputs, x: number, y: number, p0c: number, p0r:
   let hxx = 0;
   let hxy = 0;
   let hyy = 0;
+  // constant parts of the sums of each iteration: Σf, Σ∇f, Σ∇f·f (zero up to rounding, kept for exactness)
+  let sf = 0;
+  let sgx = 0;
+  let sgy = 0;
+  let bxf = 0;
+  let byf = 0;
   for (let k = 0; k < n; k++) {
     const f = (fz[k] as number) - fm;
     fz[k] = f;
     ff += f * f;
+    sf += f;
     const a = (gxz[k] as number) - gxm;
     const b = (gyz[k] as number) - gym;
     gxz[k] = a;
     gyz[k] = b;
+    sgx += a;
+    sgy += b;
+    bxf += a * f;
+    byf += b * f;
     hxx += a * a;
     hxy += a * b;
     hyy += b * b;
@@ -126,45 +136,45 @@ export function refine(ri: RefineInputs, x: number, y: number, p0c: number, p0r:
     const wy1 = (3 * fy * fy * fy - 6 * fy * fy + 4) / 6;
     const wy3 = (fy * fy * fy) / 6;
     const wy2 = 1 - wy0 - wy1 - wy3;
-    // horizontal pass over w2+3 coefficient rows, then vertical pass
-    for (let rr = 0; rr < w2 + 3; rr++) {
+    // horizontal pass over w2+3 coefficient rows (each coefficient loaded once, slid through c0..c3)
+    for (let rr = 0, hk = 0; rr < w2 + 3; rr++) {
       const o = (cy0 + rr) * jw + cx0;
-      for (let u = 0; u < w2; u++) {
-        const q = o + u;
-        h[rr * w2 + u] =
-          wx0 * (coef[q] as number) + wx1 * (coef[q + 1] as number) + wx2 * (coef[q + 2] as number) + wx3 * (coef[q + 3] as number);
+      let c0 = coef[o] as number;
+      let c1 = coef[o + 1] as number;
+      let c2 = coef[o + 2] as number;
+      for (let u = 0; u < w2; u++, hk++) {
+        const c3 = coef[o + u + 3] as number;
+        h[hk] = wx0 * c0 + wx1 * c1 + wx2 * c2 + wx3 * c3;
+        c0 = c1;
+        c1 = c2;
+        c2 = c3;
       }
     }
-    let gm = 0;
-    for (let v = 0; v < w2; v++) {
-      for (let u = 0; u < w2; u++) {
-        const q = v * w2 + u;
-        const val =
-          wy0 * (h[q] as number) + wy1 * (h[q + w2] as number) + wy2 * (h[q + 2 * w2] as number) + wy3 * (h[q + 3 * w2] as number);
-        g[q] = val;
-        gm += val;
-      }
-    }
-    gm /= n;
-    let gg = 0;
-    let fg = 0;
+    // vertical pass fused with the sums: Σg, Σg², Σf·g, Σ∇f·g (g = resampled secondary, not zero-mean)
+    let sg = 0;
+    let sgg = 0;
+    let sfg = 0;
+    let sxg = 0;
+    let syg = 0;
     for (let k = 0; k < n; k++) {
-      const d = (g[k] as number) - gm;
-      g[k] = d;
-      gg += d * d;
-      fg += (fz[k] as number) * d;
+      const val =
+        wy0 * (h[k] as number) + wy1 * (h[k + w2] as number) + wy2 * (h[k + 2 * w2] as number) + wy3 * (h[k + 3 * w2] as number);
+      sg += val;
+      sgg += val * val;
+      sfg += (fz[k] as number) * val;
+      sxg += (gxz[k] as number) * val;
+      syg += (gyz[k] as number) * val;
     }
+    const gm = sg / n;
+    const gg = sgg - sg * gm; // Σ(g - ḡ)²
     if (!(gg > 0)) return false;
+    const fg = sfg - gm * sf; // Σ f·(g - ḡ)
     const dg = Math.sqrt(gg);
     zncc = fg / (df * dg);
     const kfg = df / dg;
-    let bx = 0;
-    let by = 0;
-    for (let k = 0; k < n; k++) {
-      const e = (fz[k] as number) - kfg * (g[k] as number);
-      bx += (gxz[k] as number) * e;
-      by += (gyz[k] as number) * e;
-    }
+    // Σ ∇f·e with e = f - kfg·(g - ḡ)
+    const bx = bxf - kfg * (sxg - gm * sgx);
+    const by = byf - kfg * (syg - gm * sgy);
     const uc = i11 * bx + i12 * by;
     const ur = i12 * bx + i22 * by;
     pc += uc;
