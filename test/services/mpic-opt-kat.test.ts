@@ -142,6 +142,19 @@ describe('mpic-opt known answer', () => {
     assert.ok(!names.includes('.mpic-scratch'), 'scratch folder removed');
   });
 
+  test('a stable-ground mask is used for the corrections and recorded in the items', async () => {
+    const images = (await readdir(join(dir, 'cog'))).filter((f) => f.endsWith('_10m.tif')).sort().map((f) => join(dir, 'cog', f));
+    const out = join(dir, 'out-stable');
+    const stableMask = join(dir, 'truth', 'truth-stable.tif');
+    const res = await runServiceLocally('mpic-opt', { images, stableMask }, { workspace: out, workers: 2 });
+    assert.equal(res.outputs.pairs, 3);
+    // The same error budget holds when the planes are fitted on the true stable ground only.
+    await checkRun(out, 'cog+stable');
+    const id = `pair-${day(truth, 0)}-${day(truth, 1)}`;
+    const item = JSON.parse(await readFile(join(out, id, `${id}.json`), 'utf8')) as { properties: Record<string, unknown> };
+    assert.equal(item.properties['gep:stable_mask'], true);
+  });
+
   test('SAFE inputs through `gep run mpic-opt`', () => {
     return (async () => {
       const safes = (await readdir(join(dir, 'safe'))).sort((a, b) => a.slice(11).localeCompare(b.slice(11))).map((f) => join(dir, 'safe', f));

@@ -76,6 +76,12 @@ async function run(ctx: ServiceContext): Promise<ServiceResult> {
       }
       prepared++;
     }
+    if (inputs.stableMask) {
+      // Stable ground (1) for deramping and destriping, on the working grid.
+      const sm = await inputsMod.readStableMask(inputs.stableMask, grid, ctx.signal);
+      await scratch.save('stable', sm.mask);
+      ctx.log('info', `stable-ground mask ${inputs.stableMask}: ${sm.stable} stable pixels used for the corrections`);
+    }
     // 2-5. pairs
     const dates = acqs.map((a) => compact(a.datetime, false));
     const withTime = new Set(dates).size < dates.length;

@@ -341,18 +341,22 @@ async function processOpenPair(job: PairJob, images: PairRows, facts: Record<str
   const doStripes = inputs.destripe !== 'none' && ra.isS2 && sa.isS2;
   let stripes = doStripes ? await pairStripes(job, dx, dy) : null;
   facts['gep:destripe'] = { method: doStripes ? inputs.destripe : 'none', stripes: stripes?.source ?? (doStripes ? 'none found' : inputs.destripe === 'none' ? 'disabled' : 'not Sentinel-2') };
+  // The user's stable-ground mask (input stableMask), when given, restricts the fits to stable pixels.
+  const stable = (await job.scratch.has('stable')) ? await job.scratch.loadU8('stable') : undefined;
+  const onStable = stable ? { stable } : {};
+  facts['gep:stable_mask'] = Boolean(stable);
   if (inputs.deramp) {
     // deramp() in place: fitPlane, then the plane subtracted from the field itself
-    const px = fitPlane(dx, grid.width, grid.height, { name: `dx of ${id}`, ...(stripes ? { stripes: stripes.stripes } : {}) });
+    const px = fitPlane(dx, grid.width, grid.height, { name: `dx of ${id}`, ...onStable, ...(stripes ? { stripes: stripes.stripes } : {}) });
     subtractPlane(dx, dx, px, grid.width, grid.height);
-    const py = fitPlane(dy, grid.width, grid.height, { name: `dy of ${id}`, ...(stripes ? { stripes: stripes.stripes } : {}) });
+    const py = fitPlane(dy, grid.width, grid.height, { name: `dy of ${id}`, ...onStable, ...(stripes ? { stripes: stripes.stripes } : {}) });
     subtractPlane(dy, dy, py, grid.width, grid.height);
     facts['gep:deramp'] = { model: 'a + b*col + c*row (pixels; row down, dy north positive)', dx: planeFacts(px), dy: planeFacts(py) };
   } else facts['gep:deramp'] = null;
   if (stripes) {
-    const sx = destripe(dx, grid.width, grid.height, { stripes: stripes.stripes, method: inputs.destripe as 'mean' | 'median' });
+    const sx = destripe(dx, grid.width, grid.height, { stripes: stripes.stripes, method: inputs.destripe as 'mean' | 'median', ...onStable });
     dx = sx.corrected;
-    const sy = destripe(dy, grid.width, grid.height, { stripes: stripes.stripes, method: inputs.destripe as 'mean' | 'median' });
+    const sy = destripe(dy, grid.width, grid.height, { stripes: stripes.stripes, method: inputs.destripe as 'mean' | 'median', ...onStable });
     dy = sy.corrected;
     const obj = (m: Map<number, number>): Record<string, number> => Object.fromEntries([...m].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), round(v)]));
     facts['gep:stripe_offsets'] = { dx: obj(sx.offsets), dy: obj(sy.offsets) };
