@@ -23,22 +23,15 @@ import { getCollection } from '../store/items.ts';
 import { removeResults } from './results.ts';
 import * as subs from './subscriptions.ts';
 import { statusInfo, type Job, type JobFilter, type JobLogEntry, type JobPage, type StatusInfo, type SubmitRequest } from './types.ts';
-import { EngineWorker, reapStale } from './worker.ts';
+import { EngineWorker, reapStale, type WorkerOptions } from './worker.ts';
 
-export interface EngineOptions {
-  db: Db;
-  /** Folder holding job workspaces (`<workRoot>/jobs/<id>`): the data folder, or storage shared with workers. */
-  workRoot: string;
-  /** Jobs this process runs at once (default 2; 0: only queue them, for `gep worker` processes). */
-  jobs?: number;
-  /** Tiles from the tile queue this process runs at once (default: 0 on PGlite, CPUs on PostgreSQL). */
-  tileThreads?: number;
-  /** Fan-out of jobs run here: local threads (default on PGlite) or the tile queue (default on PostgreSQL). */
-  fanOut?: 'local' | 'queue';
-  localThreads?: number;
-  heartbeatMs?: number;
-  staleMs?: number;
-  pollMs?: number;
+/**
+ * The worker's settings (src/engine/worker.ts documents each) with the engine's defaults: jobs 2 (0: only queue
+ * them, for `gep worker` processes); tile threads 0 on PGlite, CPUs on PostgreSQL; fan-out `local` on PGlite, the
+ * tile `queue` on PostgreSQL. `workRoot` is the data folder, or storage shared with the workers.
+ */
+export interface EngineOptions
+  extends Pick<WorkerOptions, 'db' | 'workRoot' | 'jobs' | 'tileThreads' | 'fanOut' | 'localThreads' | 'heartbeatMs' | 'staleMs' | 'pollMs'> {
   /** Period of the cross-process update poll, in ms (default 1000). */
   feedMs?: number;
   /** A queue to use instead of pg-boss on `db` (tests). */
