@@ -6,48 +6,29 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
-import { processesPlugin } from '../../src/api/plugins/processes.ts';
-import { Engine } from '../../src/engine/engine.ts';
-import { openDb, type Db } from '../../src/store/db.ts';
-import { closeLocalPools } from '../../src/services/local-runner.ts';
+import type { Engine } from '../../src/engine/engine.ts';
+import { BASE, EXC, startProcessesApi, type Json, type ProcessesApi } from './processes-fixture.ts';
 
-const BASE = 'http://gep.test';
 const CONF = 'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/';
-const EXC = 'http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/';
 
-type Json = Record<string, unknown>;
 type Link = { rel: string; href: string; type?: string };
 
 describe('OGC API - Processes: core, process description, json, oas30', { timeout: 60_000 }, () => {
-  let db: Db;
+  let api: ProcessesApi;
   let engine: Engine;
   let app: FastifyInstance;
-  let dir: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gep-proc-api-'));
-    db = await openDb('memory://');
-    engine = await Engine.open({ db, workRoot: dir, localThreads: 1, pollMs: 50 });
-    app = await buildServer({ baseUrl: BASE, plugins: [processesPlugin({ engine, syncTimeoutMs: 20_000 })] });
+    api = await startProcessesApi(1, { syncTimeoutMs: 20_000 });
+    ({ engine, app } = api);
   });
 
   after(async () => {
-    await app?.close();
-    await engine?.close();
-    await closeLocalPools();
-    await db?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await api?.close();
   });
 
-  const get = async (url: string): Promise<{ status: number; body: Json; headers: Record<string, unknown> }> => {
-    const r = await app.inject({ method: 'GET', url });
-    return { status: r.statusCode, body: r.json<Json>(), headers: r.headers };
-  };
+  const get = (url: string): ReturnType<ProcessesApi['get']> => api.get(url);
   const execute = (id: string, body: unknown, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: `/processes/${id}/execution`, payload: body as Json, headers });
 

@@ -6,35 +6,25 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../../src/engine/engine.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { processesPlugin } from '../../src/api/plugins/processes.ts';
+import { BASE, EXC, startProcessesApi, type Json, type ProcessesApi } from './processes-fixture.ts';
 import { datetimeFilter } from '../../src/api/plugins/processes-jobs.ts';
-import { Engine } from '../../src/engine/engine.ts';
-import { openDb, type Db } from '../../src/store/db.ts';
-import { closeLocalPools } from '../../src/services/local-runner.ts';
 
-const BASE = 'http://gep.test';
-const EXC = 'http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/';
 
-type Json = Record<string, unknown>;
 type Link = { rel: string; href: string };
 
 describe('OGC API - Processes: jobs, job list, dismiss, results, events', { timeout: 60_000 }, () => {
-  let db: Db;
+  let api: ProcessesApi;
   let engine: Engine;
   let app: FastifyInstance;
-  let dir: string;
   const done: string[] = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gep-proc-jobs-'));
-    db = await openDb('memory://');
-    engine = await Engine.open({ db, workRoot: dir, localThreads: 2, pollMs: 50 });
-    app = await buildServer({ baseUrl: BASE, plugins: [processesPlugin({ engine })] });
+    api = await startProcessesApi(2);
+    ({ engine, app } = api);
     // Three finished jobs with owners, titles and visibility.
     for (const [owner, title, visibility] of [
       ['ann', 'Etna flank', 'public'],
@@ -47,17 +37,10 @@ describe('OGC API - Processes: jobs, job list, dismiss, results, events', { time
   });
 
   after(async () => {
-    await app?.close();
-    await engine?.close();
-    await closeLocalPools();
-    await db?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await api?.close();
   });
 
-  const get = async (url: string): Promise<{ status: number; body: Json; headers: Record<string, unknown> }> => {
-    const r = await app.inject({ method: 'GET', url });
-    return { status: r.statusCode, body: r.json<Json>(), headers: r.headers };
-  };
+  const get = (url: string): ReturnType<ProcessesApi['get']> => api.get(url);
   const ids = (b: Json): string[] => (b.jobs as Json[]).map((j) => String(j.jobID));
   const asyncJob = async (inputs: Json): Promise<string> => {
     const r = await app.inject({ method: 'POST', url: '/processes/echo/execution', payload: { inputs }, headers: { prefer: 'respond-async' } });
