@@ -1,7 +1,8 @@
 /**
  * Opens any raster file we read, choosing the format from its first bytes (not its name):
  * TIFF/BigTIFF (either byte order) -> GeoTIFF/COG reader; JP2 signature box or a raw J2K codestream -> JPEG2000.
- * URLs are read with HTTP range requests (GeoTIFF only).
+ * http(s):// URLs are read with HTTP range requests and s3://BUCKET/KEY[?endpoint=..] URLs with S3 ranged
+ * GetObject requests (GeoTIFF/COG only; see tiff/http-source.ts, tiff/s3-source.ts and core/s3.ts).
  */
 import { open } from 'node:fs/promises';
 import { GepError, openFailed } from '../core/errors.ts';
@@ -38,9 +39,9 @@ async function readHead(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Opens a local raster file, an in-memory file, or an http(s) URL (GeoTIFF/COG only). */
+/** Opens a local raster file, an in-memory file, or an http(s):// or s3:// URL (GeoTIFF/COG only). */
 export async function openRaster(source: string | URL | Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<RasterReader> {
-  if (source instanceof URL || (typeof source === 'string' && /^https?:\/\//i.test(source)))
+  if (source instanceof URL || (typeof source === 'string' && /^(https?|s3):\/\//i.test(source)))
     return openGeoTiff(source, opts);
   const head = typeof source === 'string' ? await readHead(source) : source.subarray(0, 16);
   const name = typeof source === 'string' ? source : '<memory>';

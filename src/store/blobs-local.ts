@@ -4,24 +4,34 @@
  * sidecars. Reads stream from the file (ranges included); nothing is buffered whole.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { GepError, invalidInput } from '../core/errors.ts';
-import type { BlobStore } from './blobs.ts';
+import { GepError, invalidInput, openFailed } from '../core/errors.ts';
+import type { BlobHead, BlobStore } from './blobs.ts';
 import { checkBlobKey, checkBlobPrefix } from './blobs.ts';
 
 const TMP = '.gep-tmp';
 const META = '.gep-meta';
 
+function errCode(e: unknown): unknown {
+  return typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+}
+
 function isNotFound(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'code' in e && ((e as { code: unknown }).code === 'ENOENT' || (e as { code: unknown }).code === 'ENOTDIR');
+  const c = errCode(e);
+  return c === 'ENOENT' || c === 'ENOTDIR';
 }
 
 export class LocalBlobStore implements BlobStore {
-  private constructor(readonly root: string) {}
+  readonly kind = 'local' as const;
+  readonly location: string;
+
+  private constructor(readonly root: string) {
+    this.location = `file://${root}`;
+  }
 
   static async open(root: string): Promise<LocalBlobStore> {
     await mkdir(join(root, TMP), { recursive: true });
@@ -44,17 +54,68 @@ export class LocalBlobStore implements BlobStore {
     return this.path(key);
   }
 
+  /** The absolute file path of the blob (whether or not it exists). */
+  url(key: string): string {
+    return this.path(key);
+  }
+
   async put(key: string, data: Uint8Array | NodeJS.ReadableStream, opts: { contentType?: string } = {}): Promise<void> {
     const dest = this.path(key);
     const tmp = this.tmpPath();
     try {
       if (data instanceof Uint8Array) await writeFile(tmp, data);
       else await pipeline(data as NodeJS.ReadableStream & Readable, createWriteStream(tmp));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await this.commit(key, dest, tmp, opts.contentType);
+  }
+
+  /**
+   * Stores a local file: with `move`, renamed into place when on the same file system (else copied, then the
+   * source deleted); without, copied to a temporary name first. Either way the blob appears whole, by rename.
+   */
+  async putFile(key: string, path: string, opts: { contentType?: string; move?: boolean } = {}): Promise<void> {
+    const dest = this.path(key);
+    try {
+      if (!(await stat(path)).isFile()) throw new GepError('GEP_ERR_NOT_FOUND', `${path}: not a regular file`, { file: path });
+    } catch (e) {
+      if (e instanceof GepError) throw e;
+      throw openFailed(path, e);
+    }
+    const tmp = this.tmpPath();
+    let renamed = false;
+    try {
+      if (opts.move) {
+        try {
+          await rename(path, tmp);
+          renamed = true;
+        } catch (e) {
+          if (errCode(e) !== 'EXDEV') throw e;
+        }
+      }
+      if (!renamed) await copyFile(path, tmp);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if (isNotFound(e)) throw openFailed(path, e);
+      throw e;
+    }
+    await this.commit(key, dest, tmp, opts.contentType, renamed ? path : undefined);
+    if (opts.move && !renamed) await rm(path, { force: true });
+  }
+
+  /**
+   * Writes the content-type sidecar and renames `tmp` to `dest`. On failure tmp is removed (or renamed back to
+   * `restoreTo`, the source of a move, so that a refused key loses no data) and the error explains the key.
+   */
+  private async commit(key: string, dest: string, tmp: string, contentType: string | undefined, restoreTo?: string): Promise<void> {
+    try {
       await mkdir(dirname(dest), { recursive: true });
       const meta = this.metaPath(key);
-      if (opts.contentType !== undefined) {
+      if (contentType !== undefined) {
         const mtmp = this.tmpPath();
-        await writeFile(mtmp, JSON.stringify({ contentType: opts.contentType }));
+        await writeFile(mtmp, JSON.stringify({ contentType }));
         await mkdir(dirname(meta), { recursive: true });
         await rename(mtmp, meta);
       } else {
@@ -62,8 +123,9 @@ export class LocalBlobStore implements BlobStore {
       }
       await rename(tmp, dest);
     } catch (e) {
-      await rm(tmp, { force: true });
-      const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+      if (restoreTo !== undefined) await rename(tmp, restoreTo).catch(() => undefined);
+      else await rm(tmp, { force: true });
+      const code = errCode(e);
       if (code === 'EISDIR') {
         throw invalidInput(`blob key ${JSON.stringify(key)}: is a prefix of other keys, cannot also be a blob`, { key });
       }
@@ -74,24 +136,25 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async head(key: string): Promise<{ size: number; contentType?: string } | null> {
+  async head(key: string): Promise<BlobHead | null> {
     const p = this.path(key);
-    let size: number;
+    let out: BlobHead;
     try {
       const s = await stat(p);
       if (!s.isFile()) return null;
-      size = s.size;
+      const ms = Math.floor(s.mtimeMs);
+      out = { size: s.size, etag: `"${s.size.toString(16)}-${ms.toString(16)}"`, modified: new Date(ms) };
     } catch (e) {
       if (isNotFound(e)) return null;
       throw e;
     }
     try {
       const m = JSON.parse(await readFile(this.metaPath(key), 'utf8')) as { contentType?: unknown };
-      if (typeof m.contentType === 'string') return { size, contentType: m.contentType };
+      if (typeof m.contentType === 'string') out.contentType = m.contentType;
     } catch (e) {
       if (!isNotFound(e) && !(e instanceof SyntaxError)) throw e;
     }
-    return { size };
+    return out;
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
@@ -129,8 +192,31 @@ export class LocalBlobStore implements BlobStore {
       if (isNotFound(e)) return;
       throw e;
     }
-    // Remove folders left empty, up to the root.
-    let dir = dirname(p);
+    await this.prune(dirname(p));
+  }
+
+  /**
+   * Removes every blob under `prefix`. A prefix ending in '/' is a folder: it goes with rm -r, with its
+   * sidecar folder; any other prefix deletes the listed keys one by one. '' is refused (it would empty the store).
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    checkBlobPrefix(prefix);
+    if (prefix === '') throw invalidInput("blob prefix '': deletePrefix needs a non-empty prefix (refusing to empty the whole store)");
+    const keys: string[] = [];
+    for await (const k of this.list(prefix)) keys.push(k);
+    if (prefix.endsWith('/')) {
+      const segs = prefix.slice(0, -1).split('/');
+      await rm(join(this.root, ...segs), { recursive: true, force: true });
+      await rm(join(this.root, META, ...segs), { recursive: true, force: true });
+      await this.prune(dirname(join(this.root, ...segs)));
+    } else {
+      for (const k of keys) await this.delete(k);
+    }
+    return keys.length;
+  }
+
+  /** Removes folders left empty, from `dir` up to (not including) the root. */
+  private async prune(dir: string): Promise<void> {
     while (dir.startsWith(this.root + sep) && dir !== this.root) {
       try {
         await rmdir(dir);

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,7 +32,13 @@ describe('local blob store', () => {
 
   test('put, get, head with content type, ranges', async () => {
     await store.put('jobs/1/out.tif', bytes, { contentType: 'image/tiff; application=geotiff' });
-    assert.deepEqual(await store.head('jobs/1/out.tif'), { size: 1000, contentType: 'image/tiff; application=geotiff' });
+    const h = await store.head('jobs/1/out.tif');
+    assert.equal(h?.size, 1000);
+    assert.equal(h?.contentType, 'image/tiff; application=geotiff');
+    // Local etag: "<size hex>-<mtime ms hex>"; modified is the file's mtime.
+    const st = statSync(join(dir, 'jobs', '1', 'out.tif'));
+    assert.equal(h?.etag, `"${(1000).toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`);
+    assert.equal(h?.modified?.getTime(), Math.floor(st.mtimeMs));
     assert.deepEqual(new Uint8Array(await read(await store.get('jobs/1/out.tif'))), bytes);
     assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 10, end: 14 })))], [10, 11, 12, 13, 14]);
     // end beyond the size is clamped; start beyond it is refused.
@@ -45,13 +51,14 @@ describe('local blob store', () => {
       return true;
     });
     assert.equal(await store.head('jobs/1/none.tif'), null);
-    assert.equal(store.localPath?.('jobs/1/out.tif'), join(dir, 'jobs', '1', 'out.tif'));
+    assert.equal(store.localPath('jobs/1/out.tif'), join(dir, 'jobs', '1', 'out.tif'));
   });
 
   test('streams in, replaces atomically, leaves no temporary files', async () => {
     const chunks = Array.from({ length: 64 }, (_v, i) => Buffer.alloc(16384, i));
     await store.put('big/stream.bin', Readable.from(chunks));
-    assert.deepEqual(await store.head('big/stream.bin'), { size: 64 * 16384 });
+    assert.equal((await store.head('big/stream.bin'))?.size, 64 * 16384);
+    assert.equal((await store.head('big/stream.bin'))?.contentType, undefined);
     const part = await read(await store.get('big/stream.bin', { start: 16384 * 3 - 1, end: 16384 * 3 }));
     assert.deepEqual([...part], [2, 3]);
     await store.put('big/stream.bin', new Uint8Array([7]));
@@ -104,14 +111,32 @@ describe('local blob store', () => {
     assert.equal(checkBlobKey('ok/key with spaces/é.tif'), 'ok/key with spaces/é.tif');
   });
 
-  test('URLs: default folder under the data dir; s3 is planned', async () => {
+  test('putFile: move renames within the store, a refused key gives the source back; deletePrefix removes sidecars', async () => {
+    const src = join(dir, 'outside.bin');
+    writeFileSync(src, bytes);
+    await store.put('pf/blob', new Uint8Array([1]));
+    // 'pf/blob/x' cannot exist beside the blob 'pf/blob' in a folder: refused, and the moved file is back.
+    await assert.rejects(store.putFile('pf/blob/x', src, { move: true }), { code: 'GEP_ERR_INVALID_INPUT' });
+    assert.deepEqual(new Uint8Array(readFileSync(src)), bytes);
+    await store.putFile('pf/moved', src, { move: true, contentType: 'text/plain' });
+    assert.equal(existsSync(src), false);
+    assert.deepEqual(readdirSync(join(dir, '.gep-tmp')), []);
+    assert.ok(existsSync(join(dir, '.gep-meta', 'pf', 'moved.json')));
+    assert.equal(await store.deletePrefix('pf/'), 2);
+    assert.equal(existsSync(join(dir, 'pf')), false);
+    assert.equal(existsSync(join(dir, '.gep-meta', 'pf')), false);
+  });
+
+  test('URLs: default folder under the data dir; s3:// needs a valid URL; others refused', async () => {
     const s = await openBlobStore(undefined, { dataDir: dir });
-    assert.equal(s.localPath?.('k'), join(dir, 'blobs', 'k'));
-    await assert.rejects(openBlobStore('s3://bucket/prefix'), (e: { code?: string; message: string }) => {
-      assert.equal(e.code, 'GEP_ERR_UNSUPPORTED');
-      assert.match(e.message, /planned/);
-      return true;
-    });
+    assert.equal(s.localPath('k'), join(dir, 'blobs', 'k'));
+    assert.equal(s.url('k'), join(dir, 'blobs', 'k'));
+    assert.equal(s.kind, 'local');
+    assert.equal(s.location, `file://${join(dir, 'blobs')}`);
+    for (const u of ['s3://', 's3://x', 's3://Bad_Bucket', 's3://user:pw@bucket', 's3://bucket?secret_key=x', 's3://bucket/../x']) {
+      await assert.rejects(openBlobStore(u), { code: 'GEP_ERR_INVALID_INPUT' }, u);
+    }
     await assert.rejects(openBlobStore('ftp://x'), { code: 'GEP_ERR_INVALID_INPUT' });
+    await assert.rejects(openBlobStore('file://'), { code: 'GEP_ERR_INVALID_INPUT' });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * openGeoTiff: GeoTIFF / Cloud-Optimized GeoTIFF reader (TIFF 6.0, BigTIFF, OGC GeoTIFF 1.1, GDAL private
  * tags). Opening reads the header and IFDs only; pixels are read per window, decoding only the blocks that
- * intersect it. Sources: a local path, an http(s) URL (range requests, see http-source.ts), or bytes in memory.
+ * intersect it. Sources: a local path, an http(s) URL (range requests, see http-source.ts), an s3:// URL
+ * (s3-source.ts), or bytes in memory.
  *
  * Every failure is a GepError: GEP_ERR_NOT_FOUND (missing file), GEP_ERR_CORRUPT_FILE (malformed or hostile
  * content), GEP_ERR_TOO_LARGE (sizes beyond TiffLimits), GEP_ERR_UNSUPPORTED (e.g. JPEG/ZSTD/LERC/WEBP
@@ -70,6 +71,7 @@ async function openSource(source: string | URL | Uint8Array, name: string | unde
   if (source instanceof Uint8Array) return new MemorySource(name ?? 'in-memory TIFF', source);
   const s = source instanceof URL ? source.href : source;
   if (/^https?:\/\//i.test(s)) return HttpSource.open(s, { name: name ?? s, signal });
+  if (/^s3:\/\//i.test(s)) return (await import('./s3-source.ts')).openS3Source(s, { name: name ?? s, signal });
   const path = s.startsWith('file:') ? fileURLToPath(s) : s;
   return FileSource.open(path, name ?? path);
 }
