@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { GepError } from '../core/errors.ts';
 import type { StacLink } from '../core/stac.ts';
+import type { BlobStore } from '../store/blobs.ts';
 import { registerErrorHandlers } from './errors.ts';
 import { assetsPlugin } from './plugins/assets.ts';
 import { conformancePlugin } from './plugins/conformance.ts';
@@ -45,9 +46,13 @@ export interface ApiPlugin {
   openapi?: OpenApiPart;
 }
 
-/** Where an asset href or blob key lives: a local file or a URL, and optionally its media type. */
+/**
+ * Where an asset href or blob key lives: a local file, a blob of a store that has no local file (S3: /assets
+ * streams it with `store.get`, /tiles opens `store.url(key)`), or a URL; and optionally its media type.
+ */
 export interface ResolvedAsset {
   path?: string;
+  blob?: { store: BlobStore; key: string };
   url?: string;
   /** Media type (e.g. the STAC asset's `type`); guessed from the name and content when absent. */
   type?: string;

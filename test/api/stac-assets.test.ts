@@ -21,11 +21,13 @@ describe('asset resolution', () => {
   const unlisted = join(data, 'scenes', 'b.tif');
   const outside = join(root, 'secret.tif');
   const link = join(data, 'scenes', 'link.tif');
+  const onlyAbs = join(data, 'scenes', 'only-abs.tif');
+  const onlyUrl = join(data, 'scenes', 'only-url.tif');
   let app: App;
 
   before(async () => {
     mkdirSync(join(data, 'scenes'), { recursive: true });
-    for (const f of [inside, unlisted, outside]) writeFileSync(f, 'II*\0');
+    for (const f of [inside, unlisted, outside, onlyAbs, onlyUrl]) writeFileSync(f, 'II*\0');
     symlinkSync(outside, link);
     app = await createApp({ dataDir: data, database: 'memory://' });
     await app.blobs.put('thumbnails/c/a.png', new Uint8Array([137, 80, 78, 71]), { contentType: 'image/png' });
@@ -41,6 +43,8 @@ describe('asset resolution', () => {
         rel: { href: 'scenes/a.tif' },
         file: { href: pathToFileURL(inside).href },
         thumb: { href: 'thumbnails/c/a.png', roles: ['thumbnail'] },
+        abs: { href: onlyAbs, type: 'image/tiff' },
+        fileUrl: { href: pathToFileURL(onlyUrl).href },
       },
     };
     await upsertItems(app.db, [it]);
@@ -56,6 +60,18 @@ describe('asset resolution', () => {
     assert.deepEqual(await app.resolveAsset(pathToFileURL(inside).href), { path: inside });
     assert.deepEqual(await app.resolveAsset('https://example.org/a.tif'), { url: 'https://example.org/a.tif' });
     assert.deepEqual(await app.resolveAsset('thumbnails/c/a.png'), { path: join(data, 'blobs', 'thumbnails', 'c', 'a.png') });
+  });
+
+  test('a path relative to the data folder resolves when the catalogue lists its absolute form or file:// URL', async () => {
+    assert.deepEqual(await app.resolveAsset('scenes/only-abs.tif'), { path: onlyAbs, type: 'image/tiff' });
+    assert.deepEqual(await app.resolveAsset('scenes/only-url.tif'), { path: onlyUrl });
+    const r = await app.server.inject({ url: '/assets/scenes/only-abs.tif' });
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['content-type'], 'image/tiff');
+    // The public href the STAC API shows for it.
+    const item = (await app.server.inject({ url: '/collections/c/items/a' })).json() as StacItem;
+    assert.match(item.assets.abs!.href, /^http:\/\/localhost(:\d+)?\/assets\/scenes\/only-abs\.tif$/);
+    assert.equal(item.assets.secret!.href, outside, 'outside the data folder: as stored');
   });
 
   test('anything else is null', async () => {

@@ -1,20 +1,23 @@
 /**
- * Downloads: `GET|HEAD /assets/<key>` streams the file that ServerOptions.resolveAsset maps `key` to, with
- * HTTP range requests (RFC 9110 §14: `Accept-Ranges: bytes`; one `Range: bytes=a-b | a- | -n` -> 206 with
- * Content-Range; unsatisfiable -> 416 with `Content-Range: bytes *\/size`; several ranges, a malformed header or
- * a failed If-Range -> the whole file, 200), validators (strong ETag from size and mtime, Last-Modified;
- * If-None-Match / If-Modified-Since -> 304) and a content type (the resolver's, else from the name; TIFFs that
- * carry GDAL's COG layout marker get `image/tiff; application=geotiff; profile=cloud-optimized`). GDAL's
- * /vsicurl/ and browser COG readers work against it. A key resolved to a URL is redirected (302).
+ * Downloads: `GET|HEAD /assets/<key>` streams what ServerOptions.resolveAsset maps `key` to — a local file, or a
+ * blob of a BlobStore that has no local file (S3), streamed from the store — with HTTP range requests (RFC 9110
+ * §14: `Accept-Ranges: bytes`; one `Range: bytes=a-b | a- | -n` -> 206 with Content-Range; unsatisfiable -> 416
+ * with `Content-Range: bytes *\/size`; several ranges, a malformed header or a failed If-Range -> the whole body,
+ * 200), validators (a strong ETag: the store's entity tag, else size and modification time; Last-Modified;
+ * If-None-Match / If-Modified-Since -> 304) and a content type (the resolver's, else the blob's, else from the
+ * name; TIFFs that carry GDAL's COG layout marker get `image/tiff; application=geotiff; profile=cloud-optimized`).
+ * Files and blobs go through one code path (./asset-sources.ts). GDAL's /vsicurl/ and browser COG readers work
+ * against it. A key resolved to a URL is redirected (302). A client that goes away stops the store's stream.
  *
  * The plugin never builds a path itself: keys with '.'/'..' segments, backslashes, control characters or a
- * leading '/' are refused (400) before the resolver sees them, and only resolved regular files are served.
+ * leading '/' are refused (400) before the resolver sees them, and only resolved regular files and existing blobs are served.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GepError, invalidInput } from '../../core/errors.ts';
 import { PROBLEM_JSON, problemOf } from '../errors.ts';
 import type { ApiPlugin, ResolvedAsset } from '../server.ts';
+import { assetKeyProblem } from './asset-hrefs.ts';
+import { blobSource, fileSource, type BodySource } from './asset-sources.ts';
 
 export interface AssetsOptions {
   resolveAsset: (href: string) => Promise<ResolvedAsset | null>;
@@ -44,25 +47,15 @@ const TYPES: Record<string, string> = {
 
 /** Checks an asset key: relative '/'-separated segments, none empty, '.' or '..'; no backslash or control characters. */
 export function checkAssetKey(key: string): string {
-  const bad = (why: string): GepError => invalidInput(`asset key '${key.slice(0, 200)}': ${why}`, { parameter: 'key' });
-  if (key.length === 0) throw bad('empty');
-  if (key.length > 1024) throw bad('longer than 1024 characters');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw bad('contains control characters');
-  if (key.includes('\\')) throw bad("contains '\\'");
-  if (key.startsWith('/') || /^[A-Za-z]:/.test(key)) throw bad('must be relative');
-  for (const seg of key.split('/')) if (seg === '' || seg === '.' || seg === '..') throw bad(`has an empty, '.' or '..' segment`);
+  const why = assetKeyProblem(key);
+  if (why !== null) throw invalidInput(`asset key '${key.slice(0, 200)}': ${why}`, { parameter: 'key' });
   return key;
 }
 
 /** Media type from the file name and, for TIFFs, the first bytes (GDAL's COG ghost header). */
-async function guessType(name: string, fh: FileHandle): Promise<string> {
+async function guessType(name: string, src: BodySource): Promise<string> {
   const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
-  if (ext === 'tif' || ext === 'tiff') {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
-    return head.subarray(0, bytesRead).includes('LAYOUT=IFDS_BEFORE_DATA') ? COG_TYPE : GEOTIFF_TYPE;
-  }
+  if (ext === 'tif' || ext === 'tiff') return (await src.sniff(512)).includes('LAYOUT=IFDS_BEFORE_DATA') ? COG_TYPE : GEOTIFF_TYPE;
   return TYPES[ext] ?? 'application/octet-stream';
 }
 
@@ -88,9 +81,17 @@ export function parseRange(header: string | undefined, size: number): RangeResul
   return { kind: 'range', start, end: Math.min(last, size - 1) };
 }
 
-function etagMatches(list: string, etag: string): boolean {
+/** If-None-Match: '*' or any listed tag equal to `etag` (weak comparison, RFC 9110 §13.1.2). */
+function etagMatches(list: string, etag: string | undefined): boolean {
   if (list.trim() === '*') return true;
-  return list.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  return etag !== undefined && list.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** The body source of a resolved asset (a file, or a blob without a local file), or null (-> 404). */
+async function sourceOf(r: ResolvedAsset): Promise<BodySource | null> {
+  if (r.path) return fileSource(r.path);
+  if (r.blob) return blobSource(r.blob.store, r.blob.key);
+  return null;
 }
 
 async function serve(req: FastifyRequest, reply: FastifyReply, opts: AssetsOptions): Promise<FastifyReply> {
@@ -98,61 +99,60 @@ async function serve(req: FastifyRequest, reply: FastifyReply, opts: AssetsOptio
   const notFound = (): GepError => new GepError('GEP_ERR_NOT_FOUND', `no asset '${key.slice(0, 300)}'`);
   const r = await opts.resolveAsset(key);
   if (!r) throw notFound();
-  if (!r.path) {
+  if (!r.path && !r.blob) {
     if (r.url && /^https?:\/\//i.test(r.url)) return reply.redirect(r.url, 302);
     throw notFound();
   }
-  let fh: FileHandle;
+  const src = await sourceOf(r);
+  if (!src) throw notFound();
   try {
-    fh = await open(r.path, 'r');
-  } catch {
-    throw notFound();
-  }
-  let handedOff = false;
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw notFound();
-    const size = st.size;
-    const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-    const lastModified = st.mtime.toUTCString();
-    const name = key.split('/').pop() ?? 'asset';
-    reply
-      .header('accept-ranges', 'bytes')
-      .header('etag', etag)
-      .header('last-modified', lastModified)
-      .header('cache-control', 'public, max-age=0, must-revalidate')
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('content-disposition', `inline; filename="${name.replace(/[^\w.\-+@ ]/g, '_')}"`);
-    const inm = req.headers['if-none-match'];
-    const ims = req.headers['if-modified-since'];
-    if (inm !== undefined ? etagMatches(inm, etag) : ims !== undefined && Math.floor(st.mtimeMs / 1000) <= Date.parse(ims) / 1000)
-      return reply.code(304).send();
-    reply.type(r.type ?? (await guessType(r.path, fh)));
-
-    let range = parseRange(req.headers.range, size);
-    const ifRangeHeader = req.headers['if-range'];
-    const ifRange = Array.isArray(ifRangeHeader) ? ifRangeHeader[0] : ifRangeHeader;
-    if (range.kind !== 'none' && ifRange !== undefined) {
-      const ok = ifRange.startsWith('"') ? ifRange === etag : Date.parse(ifRange) === Date.parse(lastModified);
-      if (!ok) range = { kind: 'none' };
-    }
-    if (range.kind === 'unsatisfiable') {
-      reply.code(416).header('content-range', `bytes */${size}`);
-      const p = problemOf(invalidInput(`range '${String(req.headers.range).slice(0, 100)}' is outside the ${size} bytes of '${key.slice(0, 300)}'`, { parameter: 'Range' }), req.url, req.id);
-      return reply.type(PROBLEM_JSON).send({ ...p, status: 416 });
-    }
-    const start = range.kind === 'range' ? range.start : 0;
-    const end = range.kind === 'range' ? range.end : size - 1;
-    if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
-    reply.header('content-length', String(end - start + 1));
-    if (req.method === 'HEAD' || size === 0) return reply.send(size === 0 && req.method !== 'HEAD' ? Buffer.alloc(0) : undefined);
-    const stream = fh.createReadStream({ start, end, autoClose: true });
-    handedOff = true;
-    return reply.send(stream);
+    return await send(req, reply, key, r, src);
   } finally {
-    if (!handedOff) await fh.close().catch(() => undefined);
+    await src.close();
   }
+}
+
+/** Answers GET/HEAD for one source: validators, conditional requests, one range, then the bytes. */
+async function send(req: FastifyRequest, reply: FastifyReply, key: string, r: ResolvedAsset, src: BodySource): Promise<FastifyReply> {
+  const { size, etag } = src;
+  const lastModified = src.modified?.toUTCString();
+  const name = key.split('/').pop() ?? 'asset';
+  reply
+    .header('accept-ranges', 'bytes')
+    .header('cache-control', 'public, max-age=0, must-revalidate')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('content-disposition', `inline; filename="${name.replace(/[^\w.\-+@ ]/g, '_')}"`);
+  if (etag !== undefined) reply.header('etag', etag);
+  if (lastModified !== undefined) reply.header('last-modified', lastModified);
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  const notModified =
+    inm !== undefined
+      ? etagMatches(inm, etag)
+      : ims !== undefined && src.modified !== undefined && Math.floor(src.modified.getTime() / 1000) <= Date.parse(ims) / 1000;
+  if (notModified) return reply.code(304).send();
+  reply.type(r.type ?? src.type ?? (await guessType(r.path ?? name, src)));
+
+  let range = parseRange(req.headers.range, size);
+  const ifRangeHeader = req.headers['if-range'];
+  const ifRange = Array.isArray(ifRangeHeader) ? ifRangeHeader[0] : ifRangeHeader;
+  if (range.kind !== 'none' && ifRange !== undefined) {
+    const ok = ifRange.startsWith('"') ? etag !== undefined && ifRange === etag : lastModified !== undefined && Date.parse(ifRange) === Date.parse(lastModified);
+    if (!ok) range = { kind: 'none' };
+  }
+  if (range.kind === 'unsatisfiable') {
+    reply.code(416).header('content-range', `bytes */${size}`);
+    const p = problemOf(invalidInput(`range '${String(req.headers.range).slice(0, 100)}' is outside the ${size} bytes of '${key.slice(0, 300)}'`, { parameter: 'Range' }), req.url, req.id);
+    return reply.type(PROBLEM_JSON).send({ ...p, status: 416 });
+  }
+  const start = range.kind === 'range' ? range.start : 0;
+  const end = range.kind === 'range' ? range.end : size - 1;
+  if (range.kind === 'range') reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+  reply.header('content-length', String(end - start + 1));
+  if (req.method === 'HEAD' || size === 0) return reply.send(size === 0 && req.method !== 'HEAD' ? Buffer.alloc(0) : undefined);
+  // Fastify destroys the stream (closing the file, or aborting the store's request) when the client goes away.
+  return reply.send(await src.stream(start, end));
 }
 
 export function assetsPlugin(opts: AssetsOptions): ApiPlugin {

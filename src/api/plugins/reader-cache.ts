@@ -1,8 +1,9 @@
 /**
  * A bounded LRU cache of open RasterReaders, so that a map session does not reopen (and re-parse the IFDs of) a
  * file for every tile. Entries are leased: a reader evicted while a request still uses it is closed when the
- * last lease is released. Local files carry a version (size and modification time): a file replaced on disk gets
- * a new reader. A failed open is not cached.
+ * last lease is released. Entries are keyed by where the reader opens (a local path, a blob store's URL such as
+ * `s3://bucket/key`, or an http(s) URL) and carry a version (files: size and modification time; blobs: entity tag,
+ * else size and modification time): a source replaced in place gets a new reader. A failed open is not cached.
  */
 import { openRaster } from '../../raster/open.ts';
 import type { RasterReader } from '../../raster/types.ts';

@@ -4,8 +4,19 @@
  * they are absolute URLs of another relation: self/root/parent/collection/items are always the API's own, and
  * relative links written for a static catalogue would resolve wrongly against the API URLs.
  */
-import type { StacCollection, StacItem, StacLink } from '../../core/stac.ts';
+import type { StacAsset, StacCollection, StacItem, StacLink } from '../../core/stac.ts';
 import { geometryBbox } from '../../store/geometry.ts';
+import { publicAssetHref } from './asset-hrefs.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Absolute data folder of the server, set in the STAC plugin's scope (StacPluginOptions.dataDir): asset hrefs
+     * inside it are shown as `<base>/assets/<key>`. Undefined or '' when unknown (only blob keys are rewritten).
+     */
+    assetRoot?: string;
+  }
+}
 
 export const GEOJSON = 'application/geo+json';
 export const JSON_TYPE = 'application/json';
@@ -27,10 +38,28 @@ function foreignLinks(links: unknown): StacLink[] {
 }
 
 /**
- * A copy of the item with the API's self/root/parent/collection links, and its bbox computed from the geometry
- * when it was stored without one (STAC requires a bbox with a geometry).
+ * A copy of `assets` whose hrefs are the public ones (./asset-hrefs.ts publicAssetHref); the same object when no
+ * href changes (or `assets` is not an object).
  */
-export function decorateItem(item: StacItem, base: string): StacItem {
+export function publicAssets<T extends Record<string, StacAsset> | undefined>(assets: T, base: string, dataDir?: string): T {
+  if (typeof assets !== 'object' || assets === null || Array.isArray(assets)) return assets;
+  let out: Record<string, StacAsset> | undefined;
+  for (const [k, a] of Object.entries(assets)) {
+    if (typeof a !== 'object' || a === null || typeof a.href !== 'string') continue;
+    const href = publicAssetHref(a.href, base, dataDir);
+    if (href === a.href) continue;
+    out ??= { ...assets };
+    out[k] = { ...a, href };
+  }
+  return (out ?? assets) as T;
+}
+
+/**
+ * A copy of the item with the API's self/root/parent/collection links, its asset hrefs as clients can open them
+ * (blob keys and files of the data folder `dataDir` -> `<base>/assets/<key>`), and its bbox computed from the
+ * geometry when it was stored without one (STAC requires a bbox with a geometry).
+ */
+export function decorateItem(item: StacItem, base: string, dataDir?: string): StacItem {
   const c = item.collection ?? '';
   const links: StacLink[] = [
     { rel: 'self', href: itemUrl(base, c, item.id), type: GEOJSON },
@@ -39,7 +68,7 @@ export function decorateItem(item: StacItem, base: string): StacItem {
     { rel: 'collection', href: collectionUrl(base, c), type: JSON_TYPE },
     ...foreignLinks(item.links),
   ];
-  const out: StacItem = { ...item, links };
+  const out: StacItem = { ...item, links, assets: publicAssets(item.assets, base, dataDir) };
   if (item.geometry && !item.bbox) {
     const b = geometryBbox(item.geometry);
     if (b) out.bbox = [b[0], b[1], b[2], b[3]];
@@ -47,8 +76,11 @@ export function decorateItem(item: StacItem, base: string): StacItem {
   return out;
 }
 
-/** A copy of the collection with the API's links (self, root, parent, items, queryables, aggregate). */
-export function decorateCollection(c: StacCollection, base: string): StacCollection {
+/**
+ * A copy of the collection with the API's links (self, root, parent, items, queryables, aggregate) and public
+ * asset hrefs (as decorateItem; `item_assets` are templates without hrefs and stay as they are).
+ */
+export function decorateCollection(c: StacCollection, base: string, dataDir?: string): StacCollection {
   const self = collectionUrl(base, c.id);
   const links: StacLink[] = [
     { rel: 'self', href: self, type: JSON_TYPE },
@@ -60,7 +92,9 @@ export function decorateCollection(c: StacCollection, base: string): StacCollect
     { rel: 'aggregations', href: `${self}/aggregations`, type: JSON_TYPE },
     ...foreignLinks(c.links),
   ];
-  return { ...c, links };
+  const out: StacCollection = { ...c, links };
+  if (c.assets !== undefined) out.assets = publicAssets(c.assets, base, dataDir);
+  return out;
 }
 
 /** `next` link of a GET page: the same query string with `token` replaced. */

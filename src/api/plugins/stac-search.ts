@@ -34,7 +34,7 @@ async function itemCollection(
 ): Promise<FastifyReply> {
   const base = req.baseUrl;
   const res = await runSearch(db, search);
-  const features = res.items.map((it) => applyFields(decorateItem(it, base), search.fields));
+  const features = res.items.map((it) => applyFields(decorateItem(it, base, req.assetRoot), search.fields));
   const links: StacLink[] = [
     self.post
       ? { rel: 'self', href: `${base}${self.path}`, type: GEOJSON, method: 'POST' }
@@ -107,7 +107,7 @@ export function registerSearchRoutes(app: FastifyInstance, db: Db): void {
       await requireCollection(db, collectionId);
       throw new GepError('GEP_ERR_NOT_FOUND', `no item ${JSON.stringify(itemId!.slice(0, 200))} in collection ${JSON.stringify(collectionId.slice(0, 200))}`, { parameter: 'itemId' });
     }
-    return reply.type(GEOJSON).send(decorateItem(item, req.baseUrl));
+    return reply.type(GEOJSON).send(decorateItem(item, req.baseUrl, req.assetRoot));
   });
 
   app.get('/queryables', async (req, reply) => reply.type(SCHEMA_JSON).send(queryablesSchema(req.baseUrl)));

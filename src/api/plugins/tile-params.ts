@@ -34,7 +34,7 @@ function num(parameter: string, s: string): number {
   return Number(t);
 }
 
-/** The asset href to render: required, at most 4096 characters, no control characters. */
+/** The asset href to render (as stored, a blob key, or this server's `<base>/assets/<key>`): required, at most 4096 characters, no control characters. */
 export function parseUrl(q: Query): string {
   const url = single(q, 'url');
   if (url === undefined || url === '') throw bad('url', 'required (the href of a catalogue asset or a blob key)');
@@ -115,7 +115,13 @@ export function styleQueryString(q: Query): string {
 
 /** OpenAPI 3.0 parameters shared by the tile routes. */
 export const STYLE_PARAMETERS = {
-  url: { name: 'url', in: 'query', required: true, description: 'The href of a catalogue asset, or a blob key.', schema: { type: 'string' } },
+  url: {
+    name: 'url',
+    in: 'query',
+    required: true,
+    description: "The href of a catalogue asset as the STAC API shows it (this server's /assets/<key> URLs included) or as stored, or a blob key.",
+    schema: { type: 'string' },
+  },
   bands: { name: 'bands', in: 'query', description: 'Band numbers from 1: one (colour-mapped) or three (red,green,blue).', schema: { type: 'string', example: '1' } },
   rescale: {
     name: 'rescale',
