@@ -6,13 +6,18 @@
  * jobs fan their tiles out to local threads; on PostgreSQL this process may run jobs too (`jobs` > 0) while
  * `gep worker` processes take jobs and tiles from the same queue. Updates made by other processes reach the
  * feed through a poll of `jobs.updated` (every `feedMs` while someone listens).
+ *
+ * Files: a run works in a local scratch folder of the process that runs it and publishes its results to the blob
+ * store under `jobs/<id>/` (run-job.ts), so the server and the workers share only the database and the store
+ * (a local folder, or S3 on several machines). Dismiss deletes that prefix.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { GepError, invalidInput } from '../core/errors.ts';
 import type { StacItem } from '../core/stac.ts';
+import { openBlobStore, type BlobStore } from '../store/blobs.ts';
 import type { Db } from '../store/db.ts';
 import { getService } from '../services/registry.ts';
 import { maxOccursOf, validateInputs } from '../services/validate.ts';
@@ -20,7 +25,9 @@ import * as jobs from './jobs.ts';
 import { JOBS_QUEUE, type JobQueue } from './queue.ts';
 import { openQueue } from './queue-pgboss.ts';
 import { getCollection } from '../store/items.ts';
+import { jobPrefix } from './publish.ts';
 import { removeResults } from './results.ts';
+import { defaultScratch } from './scratch.ts';
 import * as subs from './subscriptions.ts';
 import { statusInfo, type Job, type JobFilter, type JobLogEntry, type JobPage, type StatusInfo, type SubmitRequest } from './types.ts';
 import { EngineWorker, reapStale, type WorkerOptions } from './worker.ts';
@@ -28,10 +35,19 @@ import { EngineWorker, reapStale, type WorkerOptions } from './worker.ts';
 /**
  * The worker's settings (src/engine/worker.ts documents each) with the engine's defaults: jobs 2 (0: only queue
  * them, for `gep worker` processes); tile threads 0 on PGlite, CPUs on PostgreSQL; fan-out `local` on PGlite, the
- * tile `queue` on PostgreSQL. `workRoot` is the data folder, or storage shared with the workers.
+ * tile `queue` on PostgreSQL.
  */
 export interface EngineOptions
-  extends Pick<WorkerOptions, 'db' | 'workRoot' | 'jobs' | 'tileThreads' | 'fanOut' | 'localThreads' | 'heartbeatMs' | 'staleMs' | 'pollMs'> {
+  extends Pick<WorkerOptions, 'db' | 'jobs' | 'tileThreads' | 'fanOut' | 'localThreads' | 'heartbeatMs' | 'staleMs' | 'pollMs'> {
+  /** Blob store of job results (default: `<workRoot>/blobs` when `workRoot` is given; else required). */
+  blobs?: BlobStore;
+  /** Local folder of run workspaces (default `<workRoot>/scratch`, else `<os tmpdir>/gep-scratch`). */
+  scratch?: string;
+  /**
+   * A data folder standing for both (blobs in `<workRoot>/blobs`, scratch in `<workRoot>/scratch`), as `gep serve`
+   * lays them out; dismiss also removes `<workRoot>/jobs/<id>` of jobs run before results went to the store.
+   */
+  workRoot?: string;
   /** Period of the cross-process update poll, in ms (default 1000). */
   feedMs?: number;
   /** A queue to use instead of pg-boss on `db` (tests). */
@@ -52,7 +68,15 @@ export class Engine {
   private readonly seen = new Map<string, number>();
   private closed = false;
 
-  private constructor(readonly db: Db, readonly queue: JobQueue, private readonly o: EngineOptions) {
+  private constructor(
+    readonly db: Db,
+    readonly queue: JobQueue,
+    /** Where job results live (`jobs/<id>/...`). */
+    readonly blobs: BlobStore,
+    /** Local folder of this process's run workspaces. */
+    readonly scratch: string,
+    private readonly o: EngineOptions,
+  ) {
     this.events.setMaxListeners(0);
     this.local.setMaxListeners(0);
     const pglite = db.kind === 'pglite';
@@ -63,7 +87,8 @@ export class Engine {
         ? new EngineWorker({
             db,
             queue,
-            workRoot: o.workRoot,
+            blobs,
+            scratch,
             jobs: runJobs,
             ...(tileThreads !== undefined ? { tileThreads } : {}),
             fanOut: o.fanOut ?? (pglite ? 'local' : 'queue'),
@@ -82,8 +107,11 @@ export class Engine {
 
   /** Starts the queue and, when this process runs jobs, its worker (jobs left running by a dead process resume). */
   static async open(o: EngineOptions): Promise<Engine> {
+    if (!o.blobs && o.workRoot === undefined) throw invalidInput('Engine.open: give a blob store (blobs) or a data folder (workRoot)');
+    const blobs = o.blobs ?? (await openBlobStore(undefined, { dataDir: o.workRoot! }));
+    const scratch = resolve(o.scratch ?? (o.workRoot !== undefined ? join(o.workRoot, 'scratch') : defaultScratch()));
     const queue = o.queue ?? (await openQueue(o.db));
-    const e = new Engine(o.db, queue, o);
+    const e = new Engine(o.db, queue, blobs, scratch, o);
     if (e.worker) await e.worker.start();
     else {
       // No worker here to reap dead ones: do it on a timer (the `gep worker` processes do it too).
@@ -238,7 +266,8 @@ export class Engine {
   }
 
   /**
-   * OGC dismiss: cancels the job if needed, then deletes it with its logs, results collection and workspace.
+   * OGC dismiss: cancels the job if needed, then deletes it with its logs, results collection and its files in
+   * the blob store (`jobs/<id>/`).
    * Returns the job's last state with status `dismissed`; afterwards the job is unknown (404).
    */
   async dismiss(id: string): Promise<Job> {
@@ -246,7 +275,9 @@ export class Engine {
     if (!FINAL.has(job.status)) job = await this.cancel(id, { waitMs: 5000 });
     await removeResults(this.db, id);
     await jobs.deleteJobRow(this.db, id);
-    if (job.workspace) {
+    await this.blobs.deletePrefix(jobPrefix(id));
+    if (job.workspace && this.o.workRoot !== undefined) {
+      // a job run before results went to the blob store: its workspace in the data folder
       const root = resolve(this.o.workRoot, 'jobs') + sep;
       const ws = resolve(job.workspace);
       if (ws.startsWith(root)) await rm(ws, { recursive: true, force: true });
@@ -359,8 +390,9 @@ export class Engine {
     const list = await subs.subscriptionsFor(this.db, cols);
     const started: Job[] = [];
     for (const s of list) {
-      const svc = await getService(s.processId);
-      const input = svc.description.inputs[s.itemInput];
+      // A subscription whose process is no longer registered starts nothing; the others still run.
+      const svc = await getService(s.processId).catch(() => null);
+      const input = svc?.description.inputs[s.itemInput];
       if (!input) continue;
       for (const item of items) {
         if (!subs.matches(s, item)) continue;

@@ -155,14 +155,15 @@ export async function listJobs(db: Db, f: JobFilter = {}): Promise<JobPage> {
 
 /**
  * Starts (or restarts) a run of the job whose queue entry is `queueId`: accepted/running -> running, with this
- * worker as the lease holder, a fresh run token and its workspace `<workRoot>/jobs/<id>`. Null when the job is gone or no longer runnable.
+ * worker as the lease holder, a fresh run token and `workspace` set to the blob prefix of its results (`jobs/<id>`).
+ * Null when the job is gone or no longer runnable.
  */
-export async function startRun(db: Db, queueId: string, workerId: string, token: string, workRoot: string): Promise<Job | null> {
+export async function startRun(db: Db, queueId: string, workerId: string, token: string): Promise<Job | null> {
   const { rows } = await db.query<JobRow>(
     `UPDATE jobs SET status = 'running', worker_id = $2, run_token = $3, started = COALESCE(started, clock_timestamp()),
-       message = 'running', workspace = $4::text || '/jobs/' || id, updated = clock_timestamp()
+       message = 'running', workspace = 'jobs/' || id, updated = clock_timestamp()
      WHERE queue_id = $1 AND status IN ('accepted', 'running') AND NOT cancel_requested RETURNING ${COLUMNS}`,
-    [queueId, workerId, token, workRoot],
+    [queueId, workerId, token],
   );
   return rows[0] ? jobOf(rows[0]) : null;
 }

@@ -1,9 +1,10 @@
 /**
  * Job results in the catalogue: one STAC collection `job-<id>` per successful job, holding the items the service
  * wrote in its own catalog.json (mpic-opt: one per pair plus `fused`), or else one `result` item made from the
- * outputs (outputs.ts resultItem). Asset hrefs are stored as absolute paths (or the URLs they were), so the
- * API's asset resolver can serve them; provenance (processing:software, gep:parameters, gep:inputs, gep:job)
- * is on every item.
+ * outputs (outputs.ts resultItem). By the time they are registered the files are in the blob store (publish.ts)
+ * and asset hrefs are blob keys `jobs/<id>/...` (URLs and files outside the workspace stay as they were), so the
+ * API's asset resolver serves them from the store; provenance (processing:software, gep:parameters, gep:inputs,
+ * gep:job) is on every item.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -13,14 +14,20 @@ import type { Db } from '../store/db.ts';
 import { geometryBbox } from '../store/geometry.ts';
 import { deleteCollection, upsertCollection, upsertItems } from '../store/items.ts';
 import { resultItem } from '../services/outputs.ts';
-import type { ServiceDescription, ServiceResult } from '../services/types.ts';
+import type { ServiceDescription } from '../services/types.ts';
 
 export const resultCollectionId = (jobId: string): string => `job-${jobId}`;
 
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** Items of a STAC catalog written by a service (its `item` links), asset hrefs made absolute. */
-export async function readCatalogItems(catalogPath: string): Promise<StacItem[]> {
+/** One item of a service's STAC catalog with the path of its JSON file. */
+export interface CatalogEntry {
+  item: StacItem;
+  path: string;
+}
+
+/** Items of a STAC catalog written by a service (its `item` links) with their files, asset hrefs made absolute. */
+export async function readCatalog(catalogPath: string): Promise<CatalogEntry[]> {
   const read = async (p: string): Promise<unknown> => {
     try {
       return JSON.parse(await readFile(p, 'utf8')) as unknown;
@@ -29,26 +36,21 @@ export async function readCatalogItems(catalogPath: string): Promise<StacItem[]>
     }
   };
   const cat = (await read(catalogPath)) as { links?: { rel: string; href: string }[] };
-  const items: StacItem[] = [];
+  const entries: CatalogEntry[] = [];
   for (const l of cat.links ?? []) {
     if (l.rel !== 'item' || URL_RE.test(l.href)) continue;
     const itemPath = resolve(dirname(catalogPath), l.href);
     const item = (await read(itemPath)) as StacItem;
     const dir = dirname(itemPath);
     for (const a of Object.values(item.assets ?? {})) if (!URL_RE.test(a.href) && !isAbsolute(a.href)) a.href = join(dir, a.href);
-    items.push(item);
+    entries.push({ item, path: itemPath });
   }
-  return items;
+  return entries;
 }
 
-/** Absolute paths for file outputs given relative to the workspace. */
-export function absoluteOutputs(desc: ServiceDescription, outputs: Record<string, unknown>, workspace: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(outputs)) {
-    const isFile = !!desc.outputs[k]?.schema.contentMediaType || k === 'catalog';
-    out[k] = isFile && typeof v === 'string' && !URL_RE.test(v) && !isAbsolute(v) ? join(workspace, v) : v;
-  }
-  return out;
+/** Items of a STAC catalog written by a service, asset hrefs made absolute. */
+export async function readCatalogItems(catalogPath: string): Promise<StacItem[]> {
+  return (await readCatalog(catalogPath)).map((e) => e.item);
 }
 
 /** The collection of a job's items: spatial extent from their bboxes (whole world when none), time from their dates. */
@@ -84,18 +86,21 @@ export function resultCollection(jobId: string, desc: ServiceDescription, items:
   } as StacCollection;
 }
 
-/** Registers a successful run's results as collection `job-<id>`; returns the collection id. */
+/**
+ * Registers a successful run's results as collection `job-<id>`: the service's own catalogue `items` (hrefs
+ * already published), or, when it wrote none, one `result` item from `outputs`. Returns the collection id.
+ */
 export async function registerResults(
   db: Db,
   jobId: string,
   desc: ServiceDescription,
-  result: ServiceResult,
+  catalogItems: StacItem[] | null,
   outputs: Record<string, unknown>,
   provenance: Record<string, unknown>,
   started: Date,
 ): Promise<string> {
   const cid = resultCollectionId(jobId);
-  const raw = result.stac?.catalog ? await readCatalogItems(result.stac.catalog) : [resultItem('result', desc, outputs, provenance, started)];
+  const raw = catalogItems ?? [resultItem('result', desc, outputs, provenance, started)];
   const items = raw.map((it) => ({
     ...it,
     collection: cid,

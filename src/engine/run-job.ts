@@ -1,14 +1,17 @@
 /**
- * One run of a job, after its worker took the lease (worker.ts): validate the inputs, resolve catalogue items,
- * build the ServiceContext (workspace `<workRoot>/jobs/<id>`, logger into job_logs, progress throttled to the
- * database, AbortSignal tied to cancel, `map` on local threads or on the tile queue), run the service, register
- * the results as collection `job-<id>`, then end the job: successful, failed (the GepError's code and message;
- * no retry: a deterministic input error would only fail again) or dismissed (cancelled).
+ * One run of a job, after its worker took the lease (worker.ts): validate the inputs, resolve catalogue items
+ * (blob keys as the store's URLs), build the ServiceContext (a local scratch workspace, scratch.ts; logger into
+ * job_logs, progress throttled to the database, AbortSignal tied to cancel, `map` on local threads or on the tile
+ * queue), run the service, publish its files to the blob store under `jobs/<id>/` (publish.ts), register the
+ * results as collection `job-<id>` (asset hrefs: blob keys), then end the job: successful, failed (the
+ * GepError's code and message; no retry: a deterministic input error would only fail again) or dismissed
+ * (cancelled). Nothing is published unless the service succeeded; when registering fails, what was published is
+ * deleted again. The scratch workspace is removed at every end.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { GepError, throwIfAborted, toGepError } from '../core/errors.ts';
 import { SOFTWARE } from '../core/version.ts';
+import type { BlobStore } from '../store/blobs.ts';
 import type { Db } from '../store/db.ts';
 import { createServiceContext, type TileMapper } from '../services/context.ts';
 import { provenanceProperties } from '../services/outputs.ts';
@@ -16,15 +19,20 @@ import { getService } from '../services/registry.ts';
 import type { LogLevel } from '../services/types.ts';
 import { validateInputs } from '../services/validate.ts';
 import { appendLogs, finishJob, setProgress, type Finish } from './jobs.ts';
-import { absoluteOutputs, registerResults } from './results.ts';
+import { jobPrefix, publishResults } from './publish.ts';
+import { registerResults, removeResults } from './results.ts';
 import { resolveInputs } from './resolve-inputs.ts';
 import { isConnectionError, withRetry } from './retry.ts';
+import { removeWorkspace, runWorkspace } from './scratch.ts';
 import { LEASE_LOST } from './tiles.ts';
 import type { Job } from './types.ts';
 
 export interface RunDeps {
   db: Db;
-  workRoot: string;
+  /** Where results are published (`jobs/<id>/...`) and blob-key inputs are read from. */
+  blobs: BlobStore;
+  /** Local folder for run workspaces (`<scratch>/jobs/<id>/<run>`). */
+  scratch: string;
   /** How this run's `ctx.map` fans out. */
   mapperFor(job: Job): TileMapper;
   /** Called with the job after each stored change (progress, end). */
@@ -34,8 +42,6 @@ export interface RunDeps {
   /** Least time between two progress writes, in ms (default 500). */
   progressMs?: number;
 }
-
-export const workspaceOf = (workRoot: string, jobId: string): string => join(workRoot, 'jobs', jobId);
 
 /** Buffers log lines and writes them in batches (every `everyMs`, and on flush). */
 class JobLog {
@@ -103,21 +109,30 @@ function progressWriter(deps: RunDeps, job: Job, token: string): { set(f: number
  * only when the end cannot be stored (database unreachable for a minute). Returns the ended job, or null when the run lost its lease (the job is someone else's now).
  */
 export async function runJob(deps: RunDeps, job: Job, token: string, signal: AbortSignal): Promise<Job | null> {
-  const { db } = deps;
+  const workspace = runWorkspace(deps.scratch, job.id, token);
+  try {
+    return await runIn(deps, job, token, signal, workspace);
+  } finally {
+    await removeWorkspace(workspace); // lease lost, or the end could not be stored
+  }
+}
+
+async function runIn(deps: RunDeps, job: Job, token: string, signal: AbortSignal, workspace: string): Promise<Job | null> {
+  const { db, blobs } = deps;
   const log = new JobLog(db, job.id);
   const progress = progressWriter(deps, job, token);
   const started = job.started ?? new Date();
   let processVersion: string | null = null;
   let provenance: Record<string, unknown> | null = null;
+  let publishing = false;
   let end: Finish;
   try {
     const svc = await getService(job.processId);
     const desc = svc.description;
     processVersion = desc.version;
     const inputs = validateInputs(desc, job.inputs);
-    const workspace = workspaceOf(deps.workRoot, job.id);
     await mkdir(workspace, { recursive: true });
-    const resolved = await resolveInputs(db, desc, inputs, workspace);
+    const resolved = await resolveInputs(db, desc, inputs, workspace, blobs);
     const base = provenanceProperties(desc, inputs, `${SOFTWARE}: job ${job.id} of ${desc.id} ${desc.version}`, started);
     const ids = [...(base['gep:inputs'] as string[]).filter((i) => !resolved.items.some((r) => r.endsWith(`/${i}`) || r === i)), ...resolved.items];
     provenance = { ...base, 'gep:inputs': ids, 'gep:job': job.id };
@@ -136,12 +151,20 @@ export async function runJob(deps: RunDeps, job: Job, token: string, signal: Abo
     throwIfAborted(signal);
     for (const key of Object.keys(result.outputs))
       if (!Object.hasOwn(desc.outputs, key)) throw new GepError('GEP_ERR_INTERNAL', `service '${desc.id}' returned undeclared output '${key}'`);
-    const outputs = absoluteOutputs(desc, result.outputs, workspace);
-    const collection = await registerResults(db, job.id, desc, result, outputs, provenance, started);
+    publishing = true;
+    const pub = await publishResults(blobs, job.id, workspace, desc, result);
+    if (pub.keys.length) log.add('info', `${pub.keys.length} result file(s) published to the ${blobs.kind} blob store under ${jobPrefix(job.id)}`);
+    const collection = await registerResults(db, job.id, desc, pub.items, pub.outputs, provenance, started);
     log.add('info', `results registered as collection ${collection}`);
-    end = { status: 'successful', message: 'finished', outputs, provenance, resultCollection: collection, processVersion };
+    end = { status: 'successful', message: 'finished', outputs: pub.outputs, provenance, resultCollection: collection, processVersion };
   } catch (e) {
-    if (signal.aborted && signal.reason === LEASE_LOST) {
+    const leaseLost = signal.aborted && signal.reason === LEASE_LOST;
+    // A run that lost its lease leaves the keys to its successor (same keys, same content).
+    if (publishing && !leaseLost) {
+      await blobs.deletePrefix(jobPrefix(job.id)).catch(() => undefined);
+      await removeResults(db, job.id).catch(() => undefined); // a collection an earlier run of the job registered
+    }
+    if (leaseLost) {
       await log.flush();
       return null;
     }
@@ -159,6 +182,7 @@ export async function runJob(deps: RunDeps, job: Job, token: string, signal: Abo
   // The end state carries the final progress (100 for a success): a pending intermediate value is moot.
   progress.discard();
   await log.flush();
+  await removeWorkspace(workspace); // before the end is stored: an ended job has no scratch left
   const final = end;
   const done = await withRetry(() => finishJob(db, job.id, token, final), signal.aborted ? 5_000 : 60_000);
   if (done) {

@@ -40,6 +40,7 @@ export interface Job {
   attempt: number;
   workerId: string | null;
   cancelRequested: boolean;
+  /** Blob-store prefix of the job's published files (`jobs/<id>`); jobs run before results went to the blob store hold their absolute workspace path. */
   workspace: string | null;
   /** Catalogue collection holding the results (`job-<id>`), once successful. */
   resultCollection: string | null;

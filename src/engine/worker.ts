@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { serialize, deserialize } from 'node:v8';
 import { isGepError } from '../core/errors.ts';
+import type { BlobStore } from '../store/blobs.ts';
 import type { Db } from '../store/db.ts';
 import type { TileMapper } from '../services/context.ts';
 import { localTileMapper } from '../services/local-runner.ts';
@@ -26,14 +27,17 @@ import { finishJob, jobOf, startRun } from './jobs.ts';
 import { JOBS_QUEUE, TILES_QUEUE, type JobMessage, type JobQueue, type TileMessage } from './queue.ts';
 import { withRetry } from './retry.ts';
 import { runJob } from './run-job.ts';
+import { sweepScratch } from './scratch.ts';
 import { LEASE_LOST, localModule, queueTileMapper } from './tiles.ts';
 import type { Job } from './types.ts';
 
 export interface WorkerOptions {
   db: Db;
   queue: JobQueue;
-  /** Folder under which job workspaces are made (`<workRoot>/jobs/<id>`). */
-  workRoot: string;
+  /** Where job results are published (`jobs/<id>/...`): a local folder or S3, shared by every process. */
+  blobs: BlobStore;
+  /** LOCAL folder of this worker's run workspaces (`<scratch>/jobs/<id>/<run>`, scratch.ts); not shared. */
+  scratch: string;
   /** Jobs run at once (default 2; 0: take no jobs). */
   jobs?: number;
   /** Tiles from the tile queue run at once, in as many threads (default: available parallelism; 0: none). */
@@ -98,6 +102,7 @@ export class EngineWorker {
     if (this.o.exclusive) await db.query('DELETE FROM engine_workers WHERE id <> $1', [this.id]);
     await this.heartbeat();
     if (this.o.exclusive) await reapStale(db, this.o.queue, this.o.staleMs, this.o.onUpdate);
+    if (this.o.jobs > 0) await sweepScratch(db, this.o.scratch);
     this.beat = setInterval(() => void this.tick(), this.o.heartbeatMs);
     if (this.o.jobs > 0) this.loops.push(this.loop(JOBS_QUEUE, this.o.jobs, () => this.jobs.size, (n) => this.takeJobs(n)));
     if (this.o.tileThreads > 0) this.loops.push(this.loop(TILES_QUEUE, this.o.tileThreads, () => this.tiles.size, (n) => this.takeTiles(n)));
@@ -158,7 +163,7 @@ export class EngineWorker {
       const gone: string[] = [];
       for (const e of entries) {
         const token = randomUUID();
-        const job = await startRun(tx, e.id, this.id, token, this.o.workRoot);
+        const job = await startRun(tx, e.id, this.id, token);
         if (job) started.push({ job, token, queueId: e.id });
         else gone.push(e.id);
       }
@@ -178,7 +183,7 @@ export class EngineWorker {
     void (async () => {
       try {
         const done = await runJob(
-          { db, workRoot: this.o.workRoot, mapperFor: () => mapper, onUpdate: (j) => this.o.onUpdate?.(j), queuedTiles: this.o.fanOut === 'queue' },
+          { db, blobs: this.o.blobs, scratch: this.o.scratch, mapperFor: () => mapper, onUpdate: (j) => this.o.onUpdate?.(j), queuedTiles: this.o.fanOut === 'queue' },
           job,
           token,
           ctl.signal,

@@ -4,17 +4,22 @@
  * it; tests build it on `memory://` and use `app.server.inject()`.
  *
  * Asset resolution (what /tiles and /assets may open) is deliberately narrow — only:
- * - blob keys present in the blob store (thumbnails, job outputs) -> the blob's file;
+ * - blob keys present in the blob store (thumbnails, job outputs) -> the blob's file, or where the store has no
+ *   files (S3) the blob itself (`{ blob }`: /assets streams it, /tiles opens `store.url(key)`);
  * - hrefs that some catalogue item or collection lists as an asset href, and that are either http(s) URLs
- *   (-> the URL) or local files inside the data folder (absolute, file:// or relative to the data folder).
+ *   (-> the URL) or local files inside the data folder (absolute, file:// or relative to the data folder);
+ * - a path relative to the data folder whose absolute form (or its file:// URL) the catalogue lists: the key of
+ *   the public href `<base>/assets/<relative path>` that the STAC API shows for such an asset.
  * Anything else (other local files, `..` escapes, symlinks leading out of the data folder) resolves to null,
  * so the API never serves an arbitrary file.
  */
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { StacItem } from '../core/stac.ts';
 import { buildServer, type ResolvedAsset, type ServiceInfo } from '../api/server.ts';
+import { GENERIC_TYPES } from '../api/plugins/asset-sources.ts';
 import { stacPlugin } from '../api/plugins/stac.ts';
 import { processesPlugin } from '../api/plugins/processes.ts';
 import { Engine } from '../engine/engine.ts';
@@ -27,8 +32,10 @@ export interface AppOptions {
   dataDir?: string;
   /** Database URL (see src/store/db.ts parseDbUrl); default pglite://<data>/db. */
   database?: string;
-  /** Blob store URL (file://<dir>); default <data>/blobs. */
+  /** Blob store URL (file://<dir> or s3://bucket/prefix?endpoint=...); default <data>/blobs. Job results go there. */
   storage?: string;
+  /** Local scratch folder for running jobs (default <data>/scratch). */
+  scratch?: string;
   /** Public root URL; default from the request's Host header. */
   baseUrl?: string;
   logger?: boolean;
@@ -69,6 +76,17 @@ async function catalogueAsset(db: Db, href: string): Promise<{ type?: unknown } 
   return null;
 }
 
+/** The first of `hrefs` that the catalogue lists as an asset href, with its asset, or null. */
+async function firstListed(db: Db, hrefs: readonly string[]): Promise<{ href: string; asset: { type?: unknown } } | null> {
+  for (const href of hrefs) {
+    const asset = await catalogueAsset(db, href);
+    if (asset) return { href, asset };
+  }
+  return null;
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
 const inside = (root: string, p: string): boolean => {
   const r = relative(root, p);
   return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r));
@@ -88,31 +106,42 @@ export function makeResolver(db: Db, blobs: BlobStore, dataDir: string): (href: 
 
   async function uncached(href: string): Promise<ResolvedAsset | null> {
     if (href.length === 0 || href.length > 4096) return null;
-    // A blob key (relative, validated) that exists in the blob store.
+    // A blob key (relative, validated) that exists in the blob store: its file, else the blob itself (S3).
     let isKey = false;
     try {
       checkBlobKey(href);
-      isKey = !/^[a-z][a-z0-9+.-]*:/i.test(href);
+      isKey = !SCHEME.test(href);
     } catch {
       isKey = false;
     }
-    if (isKey && (await blobs.head(href))) {
-      const p = blobs.localPath?.(href) ?? null;
-      return p ? { path: p } : null;
+    const head = isKey ? await blobs.head(href) : null;
+    if (head) {
+      const p = blobs.localPath(href);
+      if (p) return { path: p };
+      const type = head.contentType && !GENERIC_TYPES.has(head.contentType.toLowerCase()) ? head.contentType : undefined;
+      return { blob: { store: blobs, key: href }, ...(type ? { type } : {}) };
     }
-    const asset = await catalogueAsset(db, href);
-    if (!asset) return null;
-    const type = typeof asset.type === 'string' ? asset.type : undefined;
-    if (/^https?:\/\//i.test(href)) return { url: href, ...(type ? { type } : {}) };
+    // A catalogue href as stored; for a relative path (the key of a public /assets URL), also its absolute form
+    // in the data folder and that form's file:// URL, as ingestion may have stored either.
+    const candidates = [href];
+    if (isKey) {
+      const abs = resolve(dataDir, href);
+      if (inside(dataDir, abs)) candidates.push(abs, pathToFileURL(abs).href);
+    }
+    const found = await firstListed(db, candidates);
+    if (!found) return null;
+    const listed = found.href;
+    const type = typeof found.asset.type === 'string' ? found.asset.type : undefined;
+    if (/^https?:\/\//i.test(listed)) return { url: listed, ...(type ? { type } : {}) };
     let path: string;
-    if (/^file:\/\//i.test(href)) {
+    if (/^file:\/\//i.test(listed)) {
       try {
-        path = fileURLToPath(href);
+        path = fileURLToPath(listed);
       } catch {
         return null;
       }
-    } else if (/^[a-z][a-z0-9+.-]*:/i.test(href) && !/^[a-z]:[\\/]/i.test(href)) return null;
-    else path = href;
+    } else if (SCHEME.test(listed) && !/^[a-z]:[\\/]/i.test(listed)) return null;
+    else path = listed;
     const file = await localFile(path);
     return file ? { path: file, ...(type ? { type } : {}) } : null;
   }
@@ -136,14 +165,19 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
   try {
     const blobs = await openBlobStore(opts.storage, { dataDir });
     const resolveAsset = makeResolver(db, blobs, dataDir);
-    // Job workspaces live in the data folder, so result assets resolve like any catalogue asset.
-    if (opts.engine !== false) engine = await Engine.open({ db, workRoot: dataDir });
+    // Jobs run in local scratch and publish their results to the blob store (jobs/<id>/...), so result assets
+    // resolve like any blob, on a local folder or on S3.
+    if (opts.engine !== false) engine = await Engine.open({ db, blobs, workRoot: dataDir, ...(opts.scratch ? { scratch: opts.scratch } : {}) });
     const server = await buildServer({
       ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl } : {}),
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
       ...(opts.info ? { info: opts.info } : {}),
       resolveAsset,
-      plugins: [stacPlugin({ db }), ...(engine ? [processesPlugin({ engine })] : []), ...(opts.plugins ?? [])],
+      plugins: [
+        stacPlugin({ db, dataDir, ...(engine ? { onItemsIngested: (items: StacItem[]) => engine!.onItemsIngested(items) } : {}) }),
+        ...(engine ? [processesPlugin({ engine })] : []),
+        ...(opts.plugins ?? []),
+      ],
     });
     let closed = false;
     return {

@@ -51,6 +51,10 @@ function pool(size: number): Piscina {
       idleTimeout: 30_000,
       workerData: { tsProbe: new URL('./types.ts', import.meta.url).href },
     });
+    // Piscina reports a tile that finishes just after its map call was aborted (a sibling tile failed) as an
+    // 'error' event ("Unexpected message from Worker"); the map call has already failed with the real error, so
+    // this late message is dropped instead of becoming an uncaught exception.
+    p.on('error', () => undefined);
     pools.set(size, p);
   }
   return p;

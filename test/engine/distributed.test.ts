@@ -30,7 +30,7 @@ describe('distributed engine (PostgreSQL + gep worker processes)', { ...skip, ti
     storage = mkdtempSync(join(tmpdir(), 'gep-dist-'));
     db = await openDb(pg.url);
     engine = await Engine.open({ db, workRoot: storage, jobs: 0, tileThreads: 0, staleMs: 1500 });
-    const ws = await Promise.all([0, 1].map(() => spawnWorker(pg.url, storage, WORKER_ARGS)));
+    const ws = await Promise.all([0, 1].map(() => spawnWorker(pg.url, join(storage, 'blobs'), [...WORKER_ARGS, '--scratch', join(storage, 'scratch')])));
     workers.push(...ws);
   });
 
@@ -76,7 +76,7 @@ describe('distributed engine (PostgreSQL + gep worker processes)', { ...skip, ti
     assert.notEqual(done.workerId, holder);
     assert.ok(before.rows[0]!.n >= 3);
     // A replacement worker for the next tests.
-    workers.push(await spawnWorker(pg.url, storage, WORKER_ARGS));
+    workers.push(await spawnWorker(pg.url, join(storage, 'blobs'), [...WORKER_ARGS, '--scratch', join(storage, 'scratch')]));
   });
 
   test('PostgreSQL restarted mid-run: workers reconnect, the job and the next one complete', async () => {

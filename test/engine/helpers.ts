@@ -12,11 +12,15 @@ export interface WorkerProc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `gep worker` and resolves once it printed its ready line (with its worker id). */
-export async function spawnWorker(database: string, storage: string, extra: string[] = []): Promise<WorkerProc> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'gep.js'), 'worker', '--database', database, '--storage', `file://${storage}`, ...extra], {
+/**
+ * Spawns `gep worker` and resolves once it printed its ready line (with its worker id). `storage`: a blob store
+ * URL (s3://..., file://...) or a folder; `env`: more environment variables (S3 credentials).
+ */
+export async function spawnWorker(database: string, storage: string, extra: string[] = [], env: Record<string, string> = {}): Promise<WorkerProc> {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(storage) ? storage : `file://${storage}`;
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'gep.js'), 'worker', '--database', database, '--storage', url, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GEP_DEBUG: '' },
+    env: { ...process.env, GEP_DEBUG: '', ...env },
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

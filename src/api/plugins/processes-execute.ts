@@ -132,7 +132,7 @@ export function registerExecuteRoute(app: FastifyInstance, o: ProcessesOptions):
     if (done.status === 'dismissed') throw new GepError('GEP_ERR_ABORTED', `job '${job.id}' was cancelled before it finished`, { job: job.id });
     const wanted = body.outputs ? Object.keys(body.outputs) : Object.keys(done.outputs ?? {});
     if (body.outputs && wanted.length === 0) return reply.code(204).send();
-    if (wanted.length === 1 && body.response !== 'document') return sendRawOutput(reply, done, desc, wanted[0]!);
+    if (wanted.length === 1 && body.response !== 'document') return sendRawOutput(reply, done, desc, wanted[0]!, engine.blobs);
     reply.header('link', [`<${req.baseUrl}/jobs/${encodeURIComponent(job.id)}>; rel="monitor"`, RESULTS_PROFILE_LINK].join(', '));
     return reply.type('application/json').send(resultsDocument(done, desc, wanted, req.baseUrl));
   });

@@ -3,17 +3,20 @@
  * `{ href, type }` link for file outputs), one output raw, and the routes `GET /jobs/{jobId}/results` and
  * `GET /jobs/{jobId}/results/{outputId}`.
  *
- * File outputs (a schema with `contentMediaType`) hold an absolute path inside the job workspace; they are
- * served only from there, as `/jobs/{jobId}/results/{outputId}`. Other outputs are JSON values; a raw string
- * answers as text/plain, anything else as application/json.
+ * File outputs (a schema with `contentMediaType`) hold a blob key under the job's prefix `jobs/<jobId>/` (the
+ * engine published them there, src/engine/publish.ts); they are streamed from the blob store, local or S3, as
+ * `/jobs/{jobId}/results/{outputId}`, and only from under that prefix. Jobs run before results went to the store
+ * hold an absolute path inside their workspace, still served from there. Other outputs are JSON values; a raw
+ * string answers as text/plain, anything else as application/json.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GepError } from '../../core/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Job } from '../../engine/types.ts';
+import type { BlobStore } from '../../store/blobs.ts';
 import { getService } from '../../services/registry.ts';
 import type { ServiceDescription } from '../../services/types.ts';
 import {
@@ -68,17 +71,30 @@ export const noSuchOutput = (id: string, job: Job): GepError =>
     parameter: 'outputs',
   });
 
-/** Sends one output raw: a file output streamed from the workspace, else the value (text or JSON). */
-export async function sendRawOutput(reply: FastifyReply, job: Job, desc: ServiceDescription | null, outputId: string): Promise<FastifyReply> {
+/**
+ * Sends one output raw: a file output streamed from the blob store (`blobs`, the engine's), else the value (text
+ * or JSON).
+ */
+export async function sendRawOutput(reply: FastifyReply, job: Job, desc: ServiceDescription | null, outputId: string, blobs?: BlobStore): Promise<FastifyReply> {
   const v = job.outputs?.[outputId];
   if (v === undefined) throw noSuchOutput(outputId, job);
   const type = fileType(desc, outputId);
   if (type !== null && typeof v === 'string') {
-    const ws = job.workspace ? resolve(job.workspace) + sep : null;
+    const gone = (): GepError => new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}': its file is gone`, { parameter: 'outputId' });
+    if (!isAbsolute(v)) {
+      if (!blobs || !v.startsWith(`jobs/${job.id}/`)) throw new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}' is not stored with the job`, { parameter: 'outputId' });
+      const head = await blobs.head(v);
+      if (!head) throw gone();
+      const stream = await blobs.get(v).catch(() => {
+        throw gone();
+      });
+      return reply.type(type).header('content-length', head.size).send(stream);
+    }
+    const ws = job.workspace && isAbsolute(job.workspace) ? resolve(job.workspace) + sep : null;
     const path = resolve(v);
     if (!ws || !path.startsWith(ws)) throw new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}' is not stored with the job`, { parameter: 'outputId' });
     const st = await stat(path).catch(() => null);
-    if (!st?.isFile()) throw new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}': its file is gone`, { parameter: 'outputId' });
+    if (!st?.isFile()) throw gone();
     return reply.type(type).header('content-length', st.size).send(createReadStream(path));
   }
   if (typeof v === 'string') return reply.type('text/plain; charset=utf-8').send(v);
@@ -100,7 +116,7 @@ export function registerResultRoutes(app: FastifyInstance, engine: Engine): void
   app.get<{ Params: { jobId: string; outputId: string } }>('/jobs/:jobId/results/:outputId', async (req, reply) => {
     const job = await requireJob(engine, req.params.jobId);
     if (job.status !== 'successful') throw noResults(job);
-    return sendRawOutput(reply, job, await descriptionOf(job), req.params.outputId);
+    return sendRawOutput(reply, job, await descriptionOf(job), req.params.outputId, engine.blobs);
   });
 }
 
