@@ -43,6 +43,8 @@ export interface HarvestOptions {
   retryDelayMs?: number;
   signal?: AbortSignal;
   progress?: ProgressFn;
+  /** Called with each page's items once committed (e.g. systematic-processing triggers); its errors stop the harvest. */
+  onItems?: (items: StacItem[]) => Promise<void>;
 }
 
 export interface HarvestResult {
@@ -227,6 +229,7 @@ export async function harvest(db: Db, o: HarvestOptions): Promise<HarvestResult>
       if (keep.length) await upsertItems(tx, keep);
       await saveState(tx, key, o, next, { pages: truncated ? 0 : 1, items: keep.length, skipped });
     });
+    if (keep.length) await o.onItems?.(keep);
     out.items += keep.length;
     out.skipped += skipped;
     out.pages++;

@@ -36,6 +36,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
   ingest: { summary: 'Add products (SAFE, DIMAP, MTL, GeoTIFF, STAC item JSON) to the catalogue, with thumbnails', load: async () => (await import('./commands/ingest.ts')).ingestCommand },
   harvest: { summary: 'Copy items from a remote STAC API into the catalogue (resumable)', load: async () => (await import('./commands/harvest.ts')).harvestCommand },
+  subscriptions: { summary: 'Run a process on every new item of a collection (systematic processing): add, list, rm', load: async () => (await import('./commands/subscriptions.ts')).subscriptionsCommand },
   serve: { summary: 'Serve the platform API (STAC API, OGC API - Processes, tiles, downloads); --demo ingests the demo scenes first', load: async () => (await import('./commands/serve.ts')).serveCommand },
   worker: { summary: 'Run a queue worker for the distributed deployment (jobs and tiles from PostgreSQL)', load: async () => (await import('./commands/worker.ts')).workerCommand },
 };

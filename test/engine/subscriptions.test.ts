@@ -4,7 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../src/store/db.ts';
@@ -26,10 +27,14 @@ const probe: Service = {
       scene: { title: 'Scene', description: 'A product.', schema: { type: 'string' }, kind: 'product' },
       gain: { title: 'Gain', description: 'A number.', schema: { type: 'number', default: 1 } },
     },
-    outputs: { path: { title: 'Path', description: 'Resolved path.', schema: { type: 'string' } } },
+    outputs: {
+      path: { title: 'Path', description: 'Resolved path.', schema: { type: 'string' } },
+      item: { title: 'Item', description: 'The item JSON when the path is a copy of it (read while the job runs).', schema: { type: 'object' } },
+    },
   },
   async run(ctx) {
-    return { outputs: { path: ctx.inputs.scene } };
+    const path = String(ctx.inputs.scene);
+    return { outputs: { path, ...(path.endsWith('.json') ? { item: JSON.parse(await readFile(path, 'utf8')) as unknown } : {}) } };
   },
 };
 
@@ -91,7 +96,8 @@ describe('catalogue inputs and subscriptions', { timeout: 60_000 }, () => {
     it.assets.b08 = { href: 'https://data.example/b08.tif', roles: ['data'] };
     await upsertItems(db, [it]);
     const j = await engine.waitFor((await engine.submit({ process: 'probe-item', inputs: { scene: 's2/B' } })).id);
-    const copy = JSON.parse(readFileSync(String(j.outputs?.path), 'utf8')) as StacItem;
+    assert.equal(j.status, 'successful', j.message ?? '');
+    const copy = j.outputs?.item as StacItem;
     assert.equal(copy.id, 'B');
     assert.equal(copy.assets.b08!.href, 'https://data.example/b08.tif');
     assert.equal(copy.assets.thumb!.href, join(process.cwd(), 'thumb.png'));

@@ -1,6 +1,6 @@
 /**
  * Job routes of OGC API - Processes - Part 1: `GET /jobs` (job-list class: status, processID, type, datetime,
- * minDuration, maxDuration, limit; ours: owner, visibility, title, offset), `GET /jobs/{jobId}` (statusInfo),
+ * minDuration, maxDuration, limit; ours: owner, visibility, title, subscription, offset), `GET /jobs/{jobId}` (statusInfo),
  * `DELETE /jobs/{jobId}` (dismiss class) and `GET /jobs/{jobId}/logs`. Results: processes-results.ts; live
  * updates: processes-events.ts.
  */
@@ -61,6 +61,8 @@ export function jobFilterOf(q: Query): { filter: JobFilter; none: boolean } {
   }
   const title = oneParam(q.title);
   if (title) f.title = title;
+  const subscription = oneParam(q.subscription);
+  if (subscription) f.subscriptionId = subscription;
   const dt = oneParam(q.datetime);
   if (dt) Object.assign(f, datetimeFilter(dt));
   const minD = intParam(q, 'minDuration', undefined, 0, Number.MAX_SAFE_INTEGER);

@@ -77,6 +77,7 @@ export const processesOpenApi: OpenApiPart = {
           query('owner', 'Jobs of this owner.', { type: 'string' }),
           query('visibility', 'private or public.', { type: 'string', enum: ['private', 'public'] }),
           query('title', 'Case-insensitive substring of the job title.', { type: 'string' }),
+          query('subscription', 'Jobs started by this subscription (systematic processing).', { type: 'string' }),
           limit(1000),
           query('offset', 'Jobs to skip.', { type: 'integer', minimum: 0, default: 0 }),
         ],

@@ -8,6 +8,7 @@
  * - `GET /jobs`, `GET|DELETE /jobs/{jobId}`, `GET /jobs/{jobId}/logs`: processes-jobs.ts.
  * - `GET /jobs/{jobId}/results[/{outputId}]`: processes-results.ts.
  * - `GET /jobs/{jobId}/events` (Server-Sent Events): processes-events.ts.
+ * - `/subscriptions` (systematic processing, platform extension): subscriptions.ts.
  *
  * Usage: `buildServer({ plugins: [processesPlugin({ engine })] })`.
  */
@@ -20,6 +21,7 @@ import { registerExecuteRoute, requireService } from './processes-execute.ts';
 import { registerJobRoutes } from './processes-jobs.ts';
 import { processesOpenApi } from './processes-openapi.ts';
 import { registerResultRoutes } from './processes-results.ts';
+import { registerSubscriptionRoutes, subscriptionsOpenApi } from './subscriptions.ts';
 
 export type { ProcessesOptions } from './processes-common.ts';
 export { PROCESSES_CONFORMANCE, REL_JOB_LIST, REL_PROCESSES } from './processes-common.ts';
@@ -32,7 +34,10 @@ export function processesPlugin(o: ProcessesOptions): ApiPlugin {
       { rel: REL_PROCESSES, href: `${base}/processes`, type: 'application/json', title: 'Processes' },
       { rel: REL_JOB_LIST, href: `${base}/jobs`, type: 'application/json', title: 'Jobs' },
     ],
-    openapi: processesOpenApi,
+    openapi: {
+      paths: { ...processesOpenApi.paths, ...subscriptionsOpenApi.paths },
+      components: { schemas: { ...(processesOpenApi.components?.schemas as object), ...(subscriptionsOpenApi.components?.schemas as object) } },
+    },
     register(app) {
       app.get<{ Querystring: Record<string, unknown> }>('/processes', async (req) => {
         const limit = intParam(req.query, 'limit', 10, 1, 10_000)!;
@@ -56,6 +61,7 @@ export function processesPlugin(o: ProcessesOptions): ApiPlugin {
       registerJobRoutes(app, o.engine);
       registerResultRoutes(app, o.engine);
       registerEventsRoute(app, o.engine, o.keepAliveMs);
+      registerSubscriptionRoutes(app, o);
     },
   };
 }

@@ -3,8 +3,9 @@
  * collections and items (POST/PUT/PATCH/DELETE; PATCH is a JSON Merge Patch, RFC 7396). Creating what exists is
  * a 409; replacing, patching or deleting what does not exist is a 404. Creation checks and writes under a
  * transaction-scoped advisory lock on the collection, so two concurrent POSTs of one id cannot both succeed.
+ * After an item write commits, `onItems` (systematic processing) gets the items; its failure is logged only.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GepError } from '../../core/errors.ts';
 import type { StacItem } from '../../core/stac.ts';
 import type { Db } from '../../store/db.ts';
@@ -37,8 +38,20 @@ function sameId(bodyId: unknown, pathId: string, what: string): void {
   }
 }
 
-/** Registers the collection routes; `changed` is called after every collection write (landing-page links). */
-export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: () => Promise<void>): void {
+/**
+ * Registers the collection routes; `changed` is called after every collection write (landing-page links) and
+ * `onItems` after every committed item write (POST, PUT, PATCH).
+ */
+export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: () => Promise<void>, onItems?: (items: StacItem[]) => Promise<unknown>): void {
+  const notify = async (req: FastifyRequest, items: StacItem[]): Promise<void> => {
+    if (!onItems) return;
+    try {
+      await onItems(items);
+    } catch (err) {
+      req.log.error({ err, items: items.length }, 'onItemsIngested hook failed; the items are stored');
+    }
+  };
+
   for (const type of ['application/geo+json', 'application/merge-patch+json']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_WRITE_BODY }, app.getDefaultJsonParser('error', 'error'));
   }
@@ -47,7 +60,7 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
     const base = req.baseUrl;
     const all = await listCollections(db);
     return reply.type(JSON_TYPE).send({
-      collections: all.map((c) => decorateCollection(c, base)),
+      collections: all.map((c) => decorateCollection(c, base, req.assetRoot)),
       links: [
         { rel: 'self', href: `${base}/collections`, type: JSON_TYPE },
         { rel: 'root', href: `${base}/`, type: JSON_TYPE },
@@ -58,7 +71,7 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
     });
   });
 
-  app.get<{ Params: Params }>('/collections/:collectionId', async (req) => decorateCollection(await requireCollection(db, req.params.collectionId), req.baseUrl));
+  app.get<{ Params: Params }>('/collections/:collectionId', async (req) => decorateCollection(await requireCollection(db, req.params.collectionId), req.baseUrl, req.assetRoot));
 
   app.post('/collections', async (req, reply) => {
     const c = validateCollection(req.body);
@@ -68,7 +81,7 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
     });
     await changed();
     const url = collectionUrl(req.baseUrl, c.id);
-    return reply.code(201).header('location', url).send(decorateCollection(c, req.baseUrl));
+    return reply.code(201).header('location', url).send(decorateCollection(c, req.baseUrl, req.assetRoot));
   });
 
   app.put<{ Params: Params }>('/collections/:collectionId', async (req) => {
@@ -79,7 +92,7 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
       await requireCollection(tx, id);
       await upsertCollection(tx, c);
     });
-    return decorateCollection(c, req.baseUrl);
+    return decorateCollection(c, req.baseUrl, req.assetRoot);
   });
 
   app.patch<{ Params: Params }>('/collections/:collectionId', async (req) => {
@@ -91,7 +104,7 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
       await upsertCollection(tx, next);
       return next;
     });
-    return decorateCollection(c, req.baseUrl);
+    return decorateCollection(c, req.baseUrl, req.assetRoot);
   });
 
   app.delete<{ Params: Params }>('/collections/:collectionId', async (req, reply) => {
@@ -119,9 +132,10 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
       }
       await upsertItems(tx, items);
     });
+    await notify(req, items);
     const base = req.baseUrl;
-    if (!isFc) return reply.code(201).header('location', itemUrl(base, cid, items[0]!.id)).type(GEOJSON).send(decorateItem(items[0]!, base));
-    return reply.code(201).type(GEOJSON).send({ type: 'FeatureCollection', features: items.map((it) => decorateItem(it, base)), numberReturned: items.length });
+    if (!isFc) return reply.code(201).header('location', itemUrl(base, cid, items[0]!.id)).type(GEOJSON).send(decorateItem(items[0]!, base, req.assetRoot));
+    return reply.code(201).type(GEOJSON).send({ type: 'FeatureCollection', features: items.map((it) => decorateItem(it, base, req.assetRoot)), numberReturned: items.length });
   });
 
   app.put<{ Params: Params }>('/collections/:collectionId/items/:itemId', { bodyLimit: MAX_WRITE_BODY }, async (req, reply) => {
@@ -132,7 +146,8 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
       if (!(await getItem(tx, cid, itemId))) throw notFoundItem(cid, itemId);
       await upsertItems(tx, [item]);
     });
-    return reply.type(GEOJSON).send(decorateItem(item, req.baseUrl));
+    await notify(req, [item]);
+    return reply.type(GEOJSON).send(decorateItem(item, req.baseUrl, req.assetRoot));
   });
 
   app.patch<{ Params: Params }>('/collections/:collectionId/items/:itemId', async (req, reply) => {
@@ -145,7 +160,8 @@ export function registerCollectionRoutes(app: FastifyInstance, db: Db, changed: 
       await upsertItems(tx, [next]);
       return next;
     });
-    return reply.type(GEOJSON).send(decorateItem(item, req.baseUrl));
+    await notify(req, [item]);
+    return reply.type(GEOJSON).send(decorateItem(item, req.baseUrl, req.assetRoot));
   });
 
   app.delete<{ Params: Params }>('/collections/:collectionId/items/:itemId', async (req, reply) => {

@@ -8,7 +8,7 @@
  * declared: CQL2 "spatial-functions" (S_TOUCHES, S_OVERLAPS, S_CROSSES are refused), arithmetic and functions;
  * the Context extension (numberMatched/numberReturned are given the OGC API - Features way).
  */
-import type { StacLink } from '../../core/stac.ts';
+import type { StacItem, StacLink } from '../../core/stac.ts';
 import type { Db } from '../../store/db.ts';
 import { listCollections } from '../../store/items.ts';
 import type { ApiPlugin } from '../server.ts';
@@ -63,6 +63,17 @@ export const STAC_CONFORMANCE = [
 
 export interface StacPluginOptions {
   db: Db;
+  /**
+   * Called with the items of each committed item transaction (POST item or FeatureCollection, PUT, PATCH), e.g.
+   * `(items) => engine.onItemsIngested(items)` for systematic processing. Awaited before the response; a failure
+   * is logged and never fails the request (the items are stored).
+   */
+  onItemsIngested?: (items: StacItem[]) => Promise<unknown>;
+  /**
+   * Absolute data folder of the server: asset hrefs that are files inside it (absolute, file:// or relative) are
+   * shown as `<base>/assets/<relative path>`. Default none: only blob-key-shaped relative hrefs are rewritten.
+   */
+  dataDir?: string;
 }
 
 export function stacPlugin(opts: StacPluginOptions): ApiPlugin {
@@ -93,8 +104,9 @@ export function stacPlugin(opts: StacPluginOptions): ApiPlugin {
     openapi: stacOpenApi(),
     async register(app) {
       await refresh();
+      app.decorateRequest('assetRoot', opts.dataDir ?? '');
       registerSearchRoutes(app, db);
-      registerCollectionRoutes(app, db, refresh);
+      registerCollectionRoutes(app, db, refresh, opts.onItemsIngested);
     },
   };
 }

@@ -1,13 +1,13 @@
 /**
  * `gep harvest --from URL --collections a,b [--bbox W,S,E,N] [--datetime ...] [--limit N] [--data DIR]`: copies
  * items of a remote STAC API into the catalogue. An interrupted harvest of the same source and query continues
- * where it stopped (--restart starts over).
+ * where it stopped (--restart starts over). Harvested items matching a subscription queue its jobs (see ingest.ts).
  */
 import { invalidInput } from '../../core/errors.ts';
 import { intOption, parse } from '../args.ts';
 import type { Command } from '../main.ts';
 import { progressSink } from '../progress.ts';
-import { openCliDb } from './ingest.ts';
+import { cliTrigger, openCliDb } from './ingest.ts';
 
 const USAGE = `gep harvest --from URL --collections ID[,ID...] [--bbox W,S,E,N] [--datetime D] [--limit N] [--data DIR]
 
@@ -20,7 +20,9 @@ const USAGE = `gep harvest --from URL --collections ID[,ID...] [--bbox W,S,E,N] 
   --retries N         retries per request on network errors and 5xx (default 3)
   --restart           start over instead of continuing an interrupted harvest
   --data DIR          data folder (default ./gep-data)
-  --database URL      pglite://DIR or postgres://... (default: the data folder's)`;
+  --database URL      pglite://DIR or postgres://... (default: the data folder's)
+
+Items matching a subscription (gep subscriptions add) queue its jobs; they run in \`gep serve\` or \`gep worker\`.`;
 
 export const harvestCommand: Command = {
   summary: 'Copy items from a remote STAC API into the catalogue (resumable)',
@@ -59,6 +61,7 @@ export const harvestCommand: Command = {
     const onSig = (): void => controller.abort();
     process.once('SIGINT', onSig);
     const sink = progressSink('harvest');
+    const trigger = await cliTrigger(db, values);
     try {
       const r = await harvest(db, {
         from: values.from,
@@ -71,14 +74,16 @@ export const harvestCommand: Command = {
         resume: values.restart !== true,
         signal: controller.signal,
         progress: sink.progress,
+        onItems: trigger.onItems,
       });
       sink.done();
       for (const m of r.skippedReasons) process.stderr.write(`skipped: ${m}\n`);
       if (r.resumedFrom) process.stdout.write(`resumed from ${r.resumedFrom}\n`);
-      process.stdout.write(`harvested ${r.items} item${r.items === 1 ? '' : 's'} in ${r.pages} page${r.pages === 1 ? '' : 's'}${r.skipped ? `; ${r.skipped} skipped (malformed or too large)` : ''}\n`);
+      process.stdout.write(`harvested ${r.items} item${r.items === 1 ? '' : 's'} in ${r.pages} page${r.pages === 1 ? '' : 's'}${r.skipped ? `; ${r.skipped} skipped (malformed or too large)` : ''}\n${trigger.line()}`);
       return 0;
     } finally {
       process.off('SIGINT', onSig);
+      await trigger.close();
       await db.close();
     }
   },

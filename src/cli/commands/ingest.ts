@@ -2,11 +2,14 @@
  * `gep ingest PATH... [--data DIR | --database URL] [--collection ID] [--server URL]`: adds products (SAFE,
  * DIMAP, Landsat MTL, GeoTIFF/COG, images, STAC item JSON) to the catalogue, with thumbnails. Ingesting again
  * updates. Exit 0 when at least one product was stored (failures listed on stderr), 2 when all failed.
- * With --server the items go through a running server's STAC transaction API instead of the database.
+ * With --server the items go through a running server's STAC transaction API instead of the database (the server
+ * then starts the jobs of matching subscriptions); on a database, the jobs of matching subscriptions are queued
+ * here (src/engine/subscriptions.ts subscriptionTrigger) and run when a server or `gep worker` runs.
  */
 import { resolve } from 'node:path';
 import type { IngestResult } from '../../catalog/ingest.ts';
-import { GepError, invalidInput, isGepError } from '../../core/errors.ts';
+import { GepError, invalidInput, isGepError, toGepError } from '../../core/errors.ts';
+import type { StacItem } from '../../core/stac.ts';
 import type { BlobStore } from '../../store/blobs.ts';
 import type { Db } from '../../store/db.ts';
 import { DEFAULT_DATA_DIR } from '../../store/db.ts';
@@ -25,7 +28,9 @@ const USAGE = `gep ingest PATH... [--data DIR | --database URL] [--collection ID
                      thumbnails are then stored only when --data or --storage is given
   --no-thumbnails    do not make thumbnails
   --no-recursive     do not search sub-folders
-  --json             print the result as JSON`;
+  --json             print the result as JSON
+
+Items matching a subscription (gep subscriptions add) queue its jobs; they run in \`gep serve\` or \`gep worker\`.`;
 
 /** Opens the catalogue database of the CLI options, explaining a folder held by a running server. */
 export async function openCliDb(values: Record<string, unknown>): Promise<Db> {
@@ -48,10 +53,39 @@ async function openCliBlobs(values: Record<string, unknown>): Promise<BlobStore>
   return openBlobStore(typeof values.storage === 'string' ? values.storage : undefined, { dataDir });
 }
 
-function report(r: IngestResult, json: boolean): void {
+/** The data folder of the CLI options (absolute). */
+export function cliDataDir(values: Record<string, unknown>): string {
+  return resolve(typeof values.data === 'string' ? values.data : DEFAULT_DATA_DIR);
+}
+
+/**
+ * Systematic processing for a CLI that stores items in a database: the `onItems` hook queues the jobs of matching
+ * subscriptions (a failure is printed, never fatal: the items are stored); `line()` is the summary to print.
+ */
+export async function cliTrigger(db: Db, values: Record<string, unknown>): Promise<{ onItems: (items: StacItem[]) => Promise<void>; line(): string; queued(): number; close(): Promise<void> }> {
+  const { subscriptionTrigger } = await import('../../engine/subscriptions.ts');
+  const t = subscriptionTrigger(db, { workRoot: cliDataDir(values) });
+  let failed = false;
+  return {
+    async onItems(items) {
+      if (failed) return;
+      try {
+        await t.onItems(items);
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`error: subscriptions: jobs not queued (${toGepError(e).message})\n`);
+      }
+    },
+    line: () => (t.queued > 0 ? `${t.queued} job(s) queued by subscriptions\n` : ''),
+    queued: () => t.queued,
+    close: () => t.close(),
+  };
+}
+
+function report(r: IngestResult, json: boolean, queued: number, queuedLine: string): void {
   if (json) {
     const slim = r.items.map((i) => ({ collection: i.collection, id: i.id, datetime: i.properties.datetime }));
-    process.stdout.write(`${JSON.stringify({ inserted: r.inserted, updated: r.updated, items: slim, errors: r.errors, warnings: r.warnings }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ inserted: r.inserted, updated: r.updated, items: slim, errors: r.errors, warnings: r.warnings, jobsQueued: queued }, null, 2)}\n`);
     return;
   }
   for (const w of r.warnings) process.stderr.write(`warning: ${w.message}\n`);
@@ -61,7 +95,7 @@ function report(r: IngestResult, json: boolean): void {
   const cols = [...per].map(([c, n]) => `${c} (${n})`).join(', ');
   process.stdout.write(
     `ingested ${r.items.length} item${r.items.length === 1 ? '' : 's'} (${r.inserted} new, ${r.updated} updated)${cols ? ` into ${cols}` : ''}` +
-      `${r.errors.length ? `; ${r.errors.length} failed` : ''}\n`,
+      `${r.errors.length ? `; ${r.errors.length} failed` : ''}\n${queuedLine}`,
   );
 }
 
@@ -92,12 +126,14 @@ export const ingestCommand: Command = {
     process.once('SIGINT', onSig);
     const { ingestInto, dbTarget } = await import('../../catalog/ingest.ts');
     let db: Db | null = null;
+    let trigger: Awaited<ReturnType<typeof cliTrigger>> | null = null;
     try {
       let target;
       if (server !== undefined) target = (await import('../../catalog/ingest-server.ts')).serverTarget(server, { signal: controller.signal });
       else {
         db = await openCliDb(values);
         target = dbTarget(db);
+        trigger = await cliTrigger(db, values);
       }
       const blobs = thumbs ? await openCliBlobs(values) : undefined;
       const r = await ingestInto(target, positionals, {
@@ -107,9 +143,10 @@ export const ingestCommand: Command = {
         recursive: values['no-recursive'] !== true,
         signal: controller.signal,
         progress: sink.progress,
+        ...(trigger ? { onItems: trigger.onItems } : {}),
       });
       sink.done();
-      report(r, values.json === true);
+      report(r, values.json === true, trigger?.queued() ?? 0, trigger?.line() ?? '');
       if (r.items.length === 0) {
         if (r.errors.length === 0) throw new GepError('GEP_ERR_NOT_FOUND', `no product found under ${positionals.join(', ')}`);
         return 2;
@@ -117,6 +154,7 @@ export const ingestCommand: Command = {
       return 0;
     } finally {
       process.off('SIGINT', onSig);
+      await trigger?.close();
       await db?.close();
     }
   },
