@@ -9,7 +9,7 @@
  */
 import type { ProgressFn } from '../core/progress.ts';
 import type { GeoTransform } from '../raster/types.ts';
-import { CloudField, CloudOverlay, shadowOffset } from './clouds.ts';
+import { CloudField, CloudOverlay, s2ParallaxShifts, shadowOffset } from './clouds.ts';
 import type { CloudParams } from './clouds.ts';
 import { DateWarp, dateDisplacement, detectorIndex, groundVelocity, isStable } from './displacement.ts';
 import type { AcquisitionErrors, DisplacementModel } from './displacement.ts';
@@ -161,6 +161,15 @@ export function s2BandsAt(gsd: 10 | 20 | 60, only?: readonly string[]): string[]
   return S2_BANDS.filter((b) => b.gsd === gsd && (!only || only.includes(b.name))).map((b) => b.name);
 }
 
+/**
+ * Bands whose clouds are rendered with cloud-top texture and along-track parallax: the NIR trio of the Cloud
+ * Displacement Index. The parallax is taken relative to B08, so B07 and B8A move and the clouds of the 10 m bands
+ * (B02, B03, B04, B08) stay on the geometry of the truth cloud mask. Simplification: the real B04-B08 delay (0.74 s,
+ * about 6 m per km of cloud height) is left out so that MPIC-OPT's 10 m correlation bands and their cloud mask stay
+ * co-registered as before; the geometry within the trio (what the CDI measures) is the real one.
+ */
+export const PARALLAX_BANDS: readonly string[] = ['B07', 'B08', 'B8A'];
+
 export interface RenderDateOptions {
   /** Add sensor noise (default true). */
   noise?: boolean;
@@ -173,7 +182,9 @@ export interface RenderDateOptions {
 /**
  * Renders date k of the scenario: TOA reflectance with sensor noise quantised to S2 DN (ρ·10000 + 1000) for
  * `bands`, all on the grid of pixel size `step` scene pixels (1 = 10 m, 2 = 20 m, 6 = 60 m). Row blocks keep
- * the working memory bounded; only the uint16 outputs are held.
+ * the working memory bounded; only the uint16 outputs are held. The clouds of B07, B08 and B8A (PARALLAX_BANDS) have
+ * cloud-top texture, those of B07 and B8A along-track parallax relative to B08 (see clouds.ts); all other bands are
+ * rendered as without them.
  */
 export function renderDisplacementDate(sc: DisplacementScenario, k: number, bands: readonly string[], step: number, opts: RenderDateOptions = {}): Uint16Array[] {
   const date = sc.dates[k];
@@ -188,6 +199,7 @@ export function renderDisplacementDate(sc: DisplacementScenario, k: number, band
         new CloudField(date.clouds),
         Float64Array.from(bands, (b) => reflectanceTable('sentinel-2', [b], true)[6]!),
         Float64Array.from(bands, (b) => S2_PATH_REFLECTANCE[S2_BANDS.findIndex((x) => x.name === b)]!),
+        s2ParallaxShifts(bands, PARALLAX_BANDS, 'B08', sc.model.stripes.trackAzimuthDeg, sc.gsd),
       )
     : null;
   const warp = k > 0 ? new DateWarp(sc.model, k, date.days, date.errors) : null;

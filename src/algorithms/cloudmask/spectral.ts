@@ -37,6 +37,8 @@ export interface SpectralResult {
   validCount: number;
   /** Final (pixel-level) cloud decision, 0/1. */
   cloud: Uint8Array;
+  /** Potential cloud pixels of pass one (before the probability thresholds), 0/1. */
+  pcp: Uint8Array;
   /** Water test, 0/1. */
   water: Uint8Array;
   /** Snow test, 0/1. */
@@ -53,7 +55,7 @@ export interface SpectralResult {
  * (water, snow, clear land) that the object-level steps need.
  */
 export function spectralTests(b: CloudMaskBands, n: number, o: ResolvedOptions): SpectralResult {
-  const { blue, green, red, nir, swir1, swir2, cirrus, thermal } = b;
+  const { blue, green, red, nir, swir1, swir2, cirrus, thermal, b07, b08, b8a } = b;
   const valid = new Uint8Array(n);
   const pcp = new Uint8Array(n);
   const water = new Uint8Array(n);
@@ -81,6 +83,7 @@ export function spectralTests(b: CloudMaskBands, n: number, o: ResolvedOptions):
     const T = thermal ? thermal[i]! : 0;
     // NaN in any band (x !== x) makes the pixel no data.
     if (B !== B || G !== G || R !== R || N !== N || S1 !== S1 || S2 !== S2 || C !== C || T !== T) continue;
+    if (b07 && b08 && b8a && (b07[i]! !== b07[i]! || b08[i]! !== b08[i]! || b8a[i]! !== b8a[i]!)) continue;
     valid[i] = 1;
     validCount++;
     const ndvi = N + R !== 0 ? (N - R) / (N + R) : 0;
@@ -132,7 +135,7 @@ export function spectralTests(b: CloudMaskBands, n: number, o: ResolvedOptions):
   // Too few clear pixels (< 0.1 %) for statistics: every potential cloud pixel is cloud (Zhu & Woodcock 2012).
   if (validCount === 0 || clearCount < 0.001 * validCount) {
     for (let i = 0; i < n; i++) cloud[i] = pcp[i]!;
-    return { valid, validCount, cloud, water, snow, clearLand, tLow, tHigh };
+    return { valid, validCount, cloud, pcp, water, snow, clearLand, tLow, tHigh };
   }
   // Statistics over clear land, or over all clear pixels when clear land is scarce (Fmask 4.0).
   const landRef = clearLandCount >= 0.001 * validCount ? clearLand : clear;
@@ -183,5 +186,5 @@ export function spectralTests(b: CloudMaskBands, n: number, o: ResolvedOptions):
     const byProb = pcp[i] && (water[i] ? wprob[i]! > waterThr : lprob[i]! > landThr);
     if (byProb || (thermal && thermal[i]! < cold)) cloud[i] = 1;
   }
-  return { valid, validCount, cloud, water, snow, clearLand, tLow, tHigh };
+  return { valid, validCount, cloud, pcp, water, snow, clearLand, tLow, tHigh };
 }

@@ -20,7 +20,7 @@ export interface CloudMaskBands {
   green: Float32Array;
   /** S2 B04, L8 B4 (0.665 µm). */
   red: Float32Array;
-  /** S2 B8A (or B08), L8 B5 (0.865 µm). */
+  /** S2 B8A (or B08 when B8A is not available), L8 B5 (0.865 µm). */
   nir: Float32Array;
   /** S2 B11, L8 B6 (1.61 µm). */
   swir1: Float32Array;
@@ -30,6 +30,13 @@ export interface CloudMaskBands {
   cirrus?: Float32Array;
   /** Landsat-8 B10 brightness temperature, kelvin. */
   thermal?: Float32Array;
+  /**
+   * Sentinel-2 B07 (0.783 µm), B08 (0.842 µm) and B8A (0.865 µm) on the common grid, for the Cloud Displacement
+   * Index (parallax.ts). Give all three or none; used for sensor 'sentinel-2' only.
+   */
+  b07?: Float32Array;
+  b08?: Float32Array;
+  b8a?: Float32Array;
 }
 
 export interface CloudMaskOptions {
@@ -52,6 +59,12 @@ export interface CloudMaskOptions {
   pixelSize?: number;
   /** Cloud heights above ground searched when matching shadows, metres. Default [200, 12000]. */
   cloudHeights?: [number, number];
+  /**
+   * Sentinel-2 only: require evidence that a cloud is elevated, i.e. parallax between B08 and B8A (Cloud
+   * Displacement Index, Frantz et al. 2018) or TOA cirrus reflectance > 0.01. Default true when b07, b08 and b8a are
+   * given; ignored (false) otherwise.
+   */
+  parallaxTest?: boolean;
   signal?: AbortSignal;
 }
 
@@ -77,10 +90,13 @@ export interface ResolvedOptions {
   cloudHeights: [number, number];
   /** Weight of the cirrus ("thin cloud") probability: 0.3 for Landsat-8, 0.5 for Sentinel-2 (Fmask 4.0). */
   cirrusWeight: number;
+  /** Whether the parallax test runs (Sentinel-2 with b07, b08, b8a and parallaxTest not false). */
+  parallaxTest: boolean;
   signal: AbortSignal | undefined;
 }
 
-const BAND_NAMES = ['blue', 'green', 'red', 'nir', 'swir1', 'swir2', 'cirrus', 'thermal'] as const;
+const BAND_NAMES = ['blue', 'green', 'red', 'nir', 'swir1', 'swir2', 'cirrus', 'thermal', 'b07', 'b08', 'b8a'] as const;
+const PARALLAX_BANDS = ['b07', 'b08', 'b8a'] as const;
 const REQUIRED = new Set<string>(['blue', 'green', 'red', 'nir', 'swir1', 'swir2']);
 
 /** Checks the grid size and that every band is a Float32Array of width*height values; returns the pixel count. */
@@ -111,6 +127,15 @@ export function checkBands(bands: CloudMaskBands, width: number, height: number)
       );
     }
   }
+  const given = PARALLAX_BANDS.filter((k) => bands[k] !== undefined);
+  if (given.length > 0 && given.length < PARALLAX_BANDS.length) {
+    const missing = PARALLAX_BANDS.filter((k) => bands[k] === undefined);
+    throw new GepError(
+      'GEP_ERR_INVALID_INPUT',
+      `cloud mask: bands ${given.map((k) => `'${k}'`).join(', ')} given without ${missing.map((k) => `'${k}'`).join(', ')}; the Cloud Displacement Index needs b07, b08 and b8a together`,
+      { missing },
+    );
+  }
   return n;
 }
 
@@ -120,8 +145,11 @@ function bad(name: string, value: unknown, expected: string): GepError {
   });
 }
 
-/** Fills the defaults documented on CloudMaskOptions and rejects out-of-range values. */
-export function resolveOptions(opts: CloudMaskOptions): ResolvedOptions {
+/**
+ * Fills the defaults documented on CloudMaskOptions and rejects out-of-range values; `bands` decides whether the
+ * parallax test can run.
+ */
+export function resolveOptions(opts: CloudMaskOptions, bands?: CloudMaskBands): ResolvedOptions {
   const sensor = opts.sensor;
   if (sensor !== 'sentinel-2' && sensor !== 'landsat-8') throw bad('sensor', sensor, "'sentinel-2' or 'landsat-8'");
   const s2 = sensor === 'sentinel-2';
@@ -142,6 +170,7 @@ export function resolveOptions(opts: CloudMaskOptions): ResolvedOptions {
   if (zen !== undefined && (!Number.isFinite(zen) || zen < 0 || zen >= 90)) throw bad('sunZenith', zen, 'degrees in [0, 90)');
   const az = opts.sunAzimuth;
   if (az !== undefined && !Number.isFinite(az)) throw bad('sunAzimuth', az, 'degrees clockwise from north');
+  if (opts.parallaxTest !== undefined && typeof opts.parallaxTest !== 'boolean') throw bad('parallaxTest', opts.parallaxTest, 'true or false');
   const heights = opts.cloudHeights ?? [200, 12000];
   if (
     !Array.isArray(heights) ||
@@ -163,6 +192,7 @@ export function resolveOptions(opts: CloudMaskOptions): ResolvedOptions {
     pixelSize,
     cloudHeights: [heights[0], heights[1]],
     cirrusWeight: s2 ? 0.5 : 0.3,
+    parallaxTest: s2 && opts.parallaxTest !== false && bands?.b07 !== undefined && bands.b08 !== undefined && bands.b8a !== undefined,
     signal: opts.signal,
   };
 }

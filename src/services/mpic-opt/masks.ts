@@ -8,7 +8,9 @@
  *   optional: fmaskLike on a grid of ~20 m pixels (the working grid coarsened by round(20 m / gsd), Fmask's own
  *   working resolution for Sentinel-2), then nearest-neighbour back onto the working grid. Reflectance = DN·scale +
  *   offset from the band's metadata; a plain GeoTIFF without scaling is read as L1C DN = reflectance·10000 (+1000
- *   from processing baseline 04.00, i.e. acquisitions from 2022-01-25 on);
+ *   from processing baseline 04.00, i.e. acquisitions from 2022-01-25 on). When B07 and B8A are found too, B8A is
+ *   the NIR band (as in Fmask for Sentinel-2) and B07, B08, B8A feed the Cloud Displacement Index, which keeps bright
+ *   ground (rock, debris, towns) out of the cloud class (algorithms/cloudmask/parallax.ts);
  * - else no mask (null, the caller logs it).
  * Detector stripes: the product's `detector-footprint-<band>` mask (values = detector index 1..12, 0 = none),
  * nearest-neighbour onto the working grid; null when the product has none.
@@ -25,6 +27,9 @@ import type { Acquisition, LayerSource, WorkGrid } from './inputs.ts';
 import { bandSource, openInput, readOnGrid } from './inputs.ts';
 
 const FMASK_BANDS = { blue: 'B02', green: 'B03', red: 'B04', nir: 'B08', swir1: 'B11', swir2: 'B12' } as const;
+/** Optional bands: cirrus, and the NIR trio of the Cloud Displacement Index (all three or none). */
+const CIRRUS_BAND = 'B10';
+const PARALLAX_BANDS = { b07: 'B07', b8a: 'B8A' } as const;
 const BASELINE4 = Date.parse('2022-01-25T00:00:00Z');
 
 /** Plain GeoTIFF siblings holding the other resolutions of one acquisition (`X_10m.tif` -> `X_20m.tif`, `X_60m.tif`). */
@@ -95,7 +100,7 @@ export async function cloudMaskOnGrid(
       }
       return null;
     };
-    const found: Partial<Record<keyof typeof FMASK_BANDS | 'cirrus', { p: Product; b: ProductBand }>> = {};
+    const found: Partial<Record<keyof CloudMaskBands, { p: Product; b: ProductBand }>> = {};
     const missing: string[] = [];
     for (const [k, name] of Object.entries(FMASK_BANDS) as [keyof typeof FMASK_BANDS, string][]) {
       const f = await find(name);
@@ -103,14 +108,27 @@ export async function cloudMaskOnGrid(
       else missing.push(name);
     }
     if (missing.length) return { mask: null, reason: `bands ${missing.join(', ')} not found` };
-    const cirrus = await find('B10');
+    const cirrus = await find(CIRRUS_BAND);
     if (cirrus) found.cirrus = cirrus;
+    const b07 = await find(PARALLAX_BANDS.b07);
+    const b8a = b07 ? await find(PARALLAX_BANDS.b8a) : null;
+    if (b07 && b8a) {
+      found.b07 = b07;
+      found.b08 = found.nir!;
+      found.b8a = b8a;
+      found.nir = b8a;
+    }
     const { g, f } = maskGrid(grid);
     const bands: Partial<CloudMaskBands> = {};
+    const byName = new Map<string, Float32Array>();
     for (const [k, v] of Object.entries(found) as [keyof CloudMaskBands, { p: Product; b: ProductBand }][]) {
-      const { src, scale, offset } = reflectanceSource(v.p, v.b, acq);
-      const a = (await readOnGrid(src, g, 'bilinear', `${acq.id} ${v.b.name}`, signal)) as Float32Array;
-      for (let i = 0; i < a.length; i++) a[i] = a[i]! * scale + offset;
+      let a = byName.get(v.b.name);
+      if (!a) {
+        const { src, scale, offset } = reflectanceSource(v.p, v.b, acq);
+        a = (await readOnGrid(src, g, 'bilinear', `${acq.id} ${v.b.name}`, signal)) as Float32Array;
+        for (let i = 0; i < a.length; i++) a[i] = a[i]! * scale + offset;
+        byName.set(v.b.name, a);
+      }
       bands[k] = a;
     }
     const res = fmaskLike(bands as CloudMaskBands, g.width, g.height, {
@@ -119,14 +137,15 @@ export async function cloudMaskOnGrid(
       ...(acq.sun ? { sunZenith: acq.sun.zenith, sunAzimuth: acq.sun.azimuth } : {}),
       ...(signal ? { signal } : {}),
     });
-    if (f === 1) return { mask: res.mask, source: 'fmask' };
+    const source = bands.b07 ? 'fmask with cloud displacement index (B07, B08, B8A)' : 'fmask';
+    if (f === 1) return { mask: res.mask, source };
     const out = new Uint8Array(grid.width * grid.height);
     for (let j = 0; j < grid.height; j++) {
       const src = Math.floor(j / f) * g.width;
       const o = j * grid.width;
       for (let i = 0; i < grid.width; i++) out[o + i] = res.mask[src + Math.floor(i / f)]!;
     }
-    return { mask: out, source: 'fmask' };
+    return { mask: out, source };
   } finally {
     for (const p of extra) await p.close();
   }
