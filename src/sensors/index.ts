@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GepError } from '../core/errors.ts';
+import { isRemoteHref, openRemoteProduct } from './remote.ts';
 import type { Product } from './types.ts';
 
 export interface ProductReader {
@@ -70,14 +71,18 @@ registerProductReader({
 });
 registerProductReader({ id: 'image', title: 'Plain JPEG / JPEG2000 image with a YYYYMMDD date in its name', detect: (p, isDir) => !isDir && /\.(jpe?g|jp2)$/i.test(p), open: async (p, o) => (await import('./image/product.ts')).openImageProduct(p, o) });
 
-/** Opens a product with the first reader that recognises the path. */
+/**
+ * Opens a product with the first reader that recognises the path. `http(s)://` and `s3://` URLs go to
+ * remote.ts, which tells a GeoTIFF/COG from a STAC item JSON by the first bytes and refuses remote SAFE, Landsat
+ * and DIMAP products (GEP_ERR_UNSUPPORTED); a missing object is GEP_ERR_NOT_FOUND naming the URL.
+ */
 export async function openProduct(path: string, opts: { signal?: AbortSignal } = {}): Promise<Product> {
+  if (isRemoteHref(path)) return openRemoteProduct(path, opts);
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
   } catch {
-    if (/^https?:\/\//i.test(path) && /\.json$/i.test(path)) isDir = false;
-    else throw new GepError('GEP_ERR_NOT_FOUND', `${path}: no such file or folder`, { file: path });
+    throw new GepError('GEP_ERR_NOT_FOUND', `${path}: no such file or folder`, { file: path });
   }
   const reader = productReaders().find((r) => r.detect(path, isDir));
   if (!reader)

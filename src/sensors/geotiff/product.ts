@@ -2,14 +2,14 @@
  * A plain GeoTIFF / COG as a product: one band per TIFF sample, named from GDAL band descriptions (else B1..Bn);
  * acquisition time from the TIFF DateTime tag (or GDAL acquisition metadata), else from a date in the file name
  * (YYYYMMDD, YYYYMMDDTHHMMSS, YYYY-MM-DD), else an error; footprint from the geotransform and CRS, or from the
- * RPC tag for images in sensor geometry.
+ * RPC tag for images in sensor geometry. For a URL the file name is the last segment of its path (query removed).
  */
-import { basename } from 'node:path';
 import { GepError } from '../../core/errors.ts';
 import { openGeoTiff } from '../../raster/tiff/read.ts';
 import type { Crs, GeoTransform, RasterInfo } from '../../raster/types.ts';
 import { acquisitionTimeFromName, crsToProj4, footprintWgs84, rpcFootprint } from '../common.ts';
 import { singleFileProduct } from '../product-base.ts';
+import { hrefFileName } from '../remote.ts';
 import type { Product, ProductMetadata } from '../types.ts';
 
 const isGeographic = (crs: Crs): boolean => {
@@ -35,13 +35,16 @@ function gsdOf(info: RasterInfo): number {
   return Math.sqrt(dx * dy);
 }
 
-/** Opens a GeoTIFF / COG file as a Product. */
-export async function openGeoTiffProduct(path: string, opts: { signal?: AbortSignal } = {}): Promise<Product> {
+/**
+ * Opens a GeoTIFF / COG file, or an http(s):// or s3:// URL of one (ranged reads), as a Product. `datetime` (ISO
+ * 8601) replaces the file's own acquisition time, e.g. the datetime of the STAC item that describes the file.
+ */
+export async function openGeoTiffProduct(path: string, opts: { signal?: AbortSignal; datetime?: string } = {}): Promise<Product> {
   const reader = await openGeoTiff(path, opts.signal ? { signal: opts.signal } : {});
   try {
     const info = reader.info;
-    const name = basename(path);
-    const datetime = info.acquisitionTime ?? acquisitionTimeFromName(name);
+    const name = hrefFileName(path);
+    const datetime = opts.datetime ?? info.acquisitionTime ?? acquisitionTimeFromName(name);
     if (!datetime)
       throw new GepError(
         'GEP_ERR_INVALID_INPUT',

@@ -1,7 +1,10 @@
 /**
  * Sentinel-2 L1C/L2A products published as STAC items with one COG (or JP2) per band: Planetary Computer style
  * (asset keys B04, SCL; s2:* properties) and Earth Search style (asset keys red, nir08, scl; raster:bands scale and
- * offset; view:* and mgrs:* properties), and the items our own readers produce.
+ * offset; view:* and mgrs:* properties), and the items our own readers produce. A band is an asset of its own
+ * (keyed B04 / red) or a sample of a multi-band asset that lists it by name in `bands` (STAC 1.1) or `eo:bands`.
+ * An item without Sentinel-2 bands whose only `data` asset is a GeoTIFF/COG opens as that plain GeoTIFF product,
+ * with the item's id and datetime.
  *
  * Grid per band from proj:shape + proj:transform + proj:code/proj:epsg when present, else from the file's header.
  * Reflectance scaling: the asset's raster scale/offset when given, else 1/10000 and, from processing baseline 04.00,
@@ -17,9 +20,9 @@ import { openGeoTiff } from '../../raster/tiff/read.ts';
 import type { Crs, GeoTransform, RasterReader } from '../../raster/types.ts';
 import { openZip, parseZipHref } from '../archive.ts';
 import { buildStacItem, footprintOrNull } from '../common.ts';
-import { readFirstBand } from '../product-base.ts';
 import type { Product, ProductBand, ProductMask, ProductMetadata } from '../types.ts';
 import { S2_BANDS } from './bands.ts';
+import { isRemoteHref, readRemoteBytes, resolveRemoteHref } from '../remote.ts';
 
 const MAX_ITEM_BYTES = 16 << 20;
 
@@ -29,17 +32,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v 
 
 async function loadItem(src: string, signal: AbortSignal | undefined): Promise<StacItem> {
   let text: string;
-  if (/^https?:\/\//i.test(src)) {
-    let res: Response;
-    try {
-      res = await fetch(src, signal ? { signal } : {});
-    } catch (e) {
-      throw new GepError('GEP_ERR_REMOTE', `${src}: request failed (${e instanceof Error ? e.message : String(e)})`, { url: src });
-    }
-    if (!res.ok) throw new GepError('GEP_ERR_REMOTE', `${src}: HTTP ${res.status}`, { url: src });
-    const len = Number(res.headers.get('content-length') ?? 0);
-    if (len > MAX_ITEM_BYTES) throw new GepError('GEP_ERR_TOO_LARGE', `${src}: item of ${len} bytes`, { url: src });
-    text = await res.text();
+  if (isRemoteHref(src)) {
+    text = new TextDecoder().decode(await readRemoteBytes(src, MAX_ITEM_BYTES, signal));
   } else {
     try {
       text = await readFile(src, 'utf8');
@@ -59,7 +53,7 @@ async function loadItem(src: string, signal: AbortSignal | undefined): Promise<S
 
 function resolveHref(href: string, base: string | null): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(href) || isAbsolute(href) || !base) return href;
-  if (/^https?:\/\//i.test(base)) return new URL(href, base).toString();
+  if (isRemoteHref(base)) return resolveRemoteHref(href, base);
   return resolve(dirname(base), href);
 }
 
@@ -72,13 +66,37 @@ function epsgOf(p: Props | StacAsset | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Raster scale/offset of an asset: STAC 1.1 bands[0].raster:scale or raster extension raster:bands[0].scale. */
-function rasterScaling(a: StacAsset): { scale?: number; offset?: number } {
-  const b11 = Array.isArray(a['bands']) ? (a['bands'] as Props[])[0] : undefined;
-  const rb = Array.isArray(a['raster:bands']) ? (a['raster:bands'] as Props[])[0] : undefined;
+/** The band list of an asset: STAC 1.1 `bands`, else STAC 1.0 `eo:bands`. */
+function assetBands(a: StacAsset): Props[] {
+  const l = Array.isArray(a['bands']) ? a['bands'] : Array.isArray(a['eo:bands']) ? a['eo:bands'] : [];
+  return (l as unknown[]).filter((x): x is Props => typeof x === 'object' && x !== null);
+}
+
+/**
+ * Raster scale/offset of band `i` of an asset: STAC 1.1 bands[i].raster:scale or raster extension
+ * raster:bands[i].scale.
+ */
+function rasterScaling(a: StacAsset, i: number): { scale?: number; offset?: number } {
+  const b11 = Array.isArray(a['bands']) ? (a['bands'] as Props[])[i] : undefined;
+  const rb = Array.isArray(a['raster:bands']) ? (a['raster:bands'] as Props[])[i] : undefined;
   const scale = num(b11?.['raster:scale']) ?? num(rb?.['scale']);
   const offset = num(b11?.['raster:offset']) ?? num(rb?.['offset']);
   return { ...(scale !== undefined ? { scale } : {}), ...(offset !== undefined ? { offset } : {}) };
+}
+
+/**
+ * Where band `name` is: an asset keyed by one of `keys` or by the band name (the file's first sample), else an
+ * asset that lists the band by name in its bands (a multi-band file, e.g. all 10 m bands in one COG; sample =
+ * position in the list).
+ */
+function findAsset(assets: Record<string, StacAsset>, name: string, keys: readonly string[]): { a: StacAsset; index: number } | null {
+  const key = keys.find((k) => assets[k]) ?? Object.keys(assets).find((k) => k.toUpperCase() === name);
+  if (key) return { a: assets[key]!, index: 0 };
+  for (const a of Object.values(assets)) {
+    const index = assetBands(a).findIndex((b) => typeof b['name'] === 'string' && b['name'].toUpperCase() === name);
+    if (index >= 0) return { a, index };
+  }
+  return null;
 }
 
 async function openAny(href: string, signal: AbortSignal | undefined): Promise<RasterReader> {
@@ -110,10 +128,24 @@ export async function openSentinel2StacItem(item: StacItem | string, opts: { sig
   const baseline = str(p['s2:processing_baseline']) ?? str(p['processing:version']);
   const harmonizedOffset = baseline && Number(baseline) >= 4 ? -0.1 : 0;
   const bands: ProductBand[] = [];
+  /** Sample index of each band in its file (0 unless the asset is a multi-band file). */
+  const sample = new Map<string, number>();
+  const headers = new Map<string, Promise<RasterReader['info']>>();
+  const header = (href: string): Promise<RasterReader['info']> => {
+    let h = headers.get(href);
+    if (!h) {
+      h = openAny(href, opts.signal).then(async (r) => {
+        await r.close();
+        return r.info;
+      });
+      headers.set(href, h);
+    }
+    return h;
+  };
   for (const info of S2_BANDS) {
-    const key = info.stacKeys.find((k) => it.assets[k]) ?? Object.keys(it.assets).find((k) => k.toUpperCase() === info.name);
-    if (!key) continue;
-    const a = it.assets[key]!;
+    const found = findAsset(it.assets, info.name, info.stacKeys);
+    if (!found) continue;
+    const { a, index } = found;
     const href = resolveHref(a.href, base);
     const epsg = epsgOf(a) ?? itemEpsg;
     const shape = Array.isArray(a['proj:shape']) ? (a['proj:shape'] as number[]) : undefined;
@@ -126,12 +158,13 @@ export async function openSentinel2StacItem(item: StacItem | string, opts: { sig
       [height, width] = [shape[0]!, shape[1]!];
       transform = [pt[2]!, pt[0]!, pt[1]!, pt[5]!, pt[3]!, pt[4]!];
     } else {
-      const r = await openAny(href, opts.signal);
-      ({ width, height, transform } = r.info);
-      crs = r.info.crs ?? crs;
-      await r.close();
+      const h = await header(href);
+      ({ width, height, transform } = h);
+      crs = h.crs ?? crs;
+      if (index >= h.bandCount) throw corruptFile(where, `asset ${href} lists band ${info.name} as sample ${index + 1}, the file has ${h.bandCount}`);
     }
-    const s = rasterScaling(a);
+    sample.set(info.name, index);
+    const s = rasterScaling(a, index);
     bands.push({
       name: info.name,
       commonName: info.commonName,
@@ -147,7 +180,17 @@ export async function openSentinel2StacItem(item: StacItem | string, opts: { sig
       nodata: 0,
     });
   }
-  if (bands.length === 0) throw corruptFile(where, 'no Sentinel-2 band assets (B01..B12 / coastal..swir22)');
+  if (bands.length === 0) {
+    // Not Sentinel-2: an item whose one data asset is a GeoTIFF/COG is that file, dated by the item.
+    const data = Object.values(it.assets).filter((a) => a.roles?.includes('data') && (a.type === undefined || /tiff/i.test(a.type)));
+    if (data.length === 1) {
+      const { openGeoTiffProduct } = await import('../geotiff/product.ts');
+      const product = await openGeoTiffProduct(resolveHref(data[0]!.href, base), { ...opts, datetime: new Date(datetime).toISOString() });
+      product.metadata.productId = it.id;
+      return product;
+    }
+    throw corruptFile(where, 'no Sentinel-2 band assets (B01..B12 / coastal..swir22) and not one GeoTIFF data asset');
+  }
   const masks: ProductMask[] = [];
   for (const [k, a] of Object.entries(it.assets)) {
     const roles = a.roles ?? [];
@@ -188,7 +231,13 @@ export async function openSentinel2StacItem(item: StacItem | string, opts: { sig
   if (vz !== undefined && va !== undefined) metadata.view = { zenith: vz, azimuth: va };
 
   const read = async (href: string, name: string, band: ProductBand | undefined, o: Parameters<Product['readBand']>[1] = {}) => {
-    const ras = await readFirstBand(await openAny(href, o.signal), o);
+    const reader = await openAny(href, o.signal);
+    let ras;
+    try {
+      ras = await reader.read({ ...o, bands: [sample.get(band?.name ?? '') ?? 0] });
+    } finally {
+      await reader.close();
+    }
     return { ...ras, crs: ras.crs ?? band?.crs ?? null, nodata: ras.nodata ?? 0, bandNames: [name] };
   };
   return {

@@ -7,11 +7,12 @@
  *   with Keys cubic convolution (warpRaster; a different CRS is reprojected and logged as a warning).
  * - Images without georeferencing (plain JPEGs) must all have the first image's size.
  * - Pixels outside an image, or equal to its nodata value, are NaN.
+ * Images may be local paths or http(s):// / s3:// URLs (see sensors/remote.ts); messages name them by file name.
  * Errors (GEP_ERR_INVALID_INPUT) name the image: a missing band, an image that does not overlap the first one,
  * mixed georeferenced / ungeoreferenced inputs, no acquisition time.
  */
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import proj4 from 'proj4';
 import { GepError, invalidInput, isGepError } from '../../core/errors.ts';
 import { crsToProj4, sameCrs, WGS84 } from '../../raster/crs.ts';
@@ -20,6 +21,7 @@ import type { Crs, GeoTransform, PixelWindow, Raster, TypedArray } from '../../r
 import { allocBand, windowTransform, worldToPixel } from '../../raster/types.ts';
 import { openRaster } from '../../raster/open.ts';
 import { openProduct } from '../../sensors/index.ts';
+import { hrefFileName } from '../../sensors/remote.ts';
 import type { AngleStats, Product, ProductBand, SensorId } from '../../sensors/types.ts';
 
 /** The grid every image is resampled onto. gsdX/gsdY in metres (positive). */
@@ -70,7 +72,7 @@ export async function openInput(path: string, signal?: AbortSignal): Promise<Pro
     return await openProduct(path, signal ? { signal } : {});
   } catch (e) {
     if (isGepError(e)) {
-      if (!e.message.includes(basename(path))) e.message = `${path}: ${e.message}`;
+      if (!e.message.includes(hrefFileName(path))) e.message = `${path}: ${e.message}`;
       throw e;
     }
     throw new GepError('GEP_ERR_CORRUPT_FILE', `${path}: cannot be read as an image (${e instanceof Error ? e.message : String(e)})`, { file: path });
@@ -296,12 +298,12 @@ export async function openImages(
     try {
       const band = resolveBand(product, opts.band);
       if (!band)
-        throw invalidInput(`input 'band': image '${basename(path)}' has no band '${opts.band}' (bands: ${product.bands.map((b) => b.name).join(', ')})`, {
+        throw invalidInput(`input 'band': image '${hrefFileName(path)}' has no band '${opts.band}' (bands: ${product.bands.map((b) => b.name).join(', ')})`, {
           input: 'band',
           file: path,
         });
       const md = product.metadata;
-      let id = md.productId || basename(path);
+      let id = md.productId || hrefFileName(path);
       while (ids.has(id)) id = `${id}_${index}`;
       ids.add(id);
       const acq: Acquisition = {
@@ -320,26 +322,26 @@ export async function openImages(
         if (band.transform && band.crs) {
           const [gx, gy] = gsdOfTransform(band.transform);
           grid = { width: win.width, height: win.height, transform: windowTransform(band.transform, win), crs: band.crs, gsdX: gx, gsdY: gy };
-          if (opts.pixelSize !== undefined) log('info', `pixelSize ${opts.pixelSize} m ignored: ${basename(path)} is georeferenced (${gx} m pixels)`);
+          if (opts.pixelSize !== undefined) log('info', `pixelSize ${opts.pixelSize} m ignored: ${hrefFileName(path)} is georeferenced (${gx} m pixels)`);
         } else {
           const ps = opts.pixelSize ?? 1;
           if (opts.pixelSize === undefined)
-            log('warn', `${basename(path)} has no georeferencing and no pixelSize was given: metres and m/day assume 1 m pixels`);
+            log('warn', `${hrefFileName(path)} has no georeferencing and no pixelSize was given: metres and m/day assume 1 m pixels`);
           grid = { width: win.width, height: win.height, transform: null, crs: null, gsdX: ps, gsdY: ps, window: win, sourceWidth: band.width, sourceHeight: band.height };
         }
       } else if (grid.transform && grid.crs) {
         if (!band.transform || !band.crs)
-          throw invalidInput(`input 'images': '${basename(path)}' has no georeferencing but the first image has; cannot put it on the same grid`, { input: 'images', file: path });
+          throw invalidInput(`input 'images': '${hrefFileName(path)}' has no georeferencing but the first image has; cannot put it on the same grid`, { input: 'images', file: path });
         if (!sameCrs(band.crs, grid.crs))
-          log('warn', `${basename(path)} is in another CRS (${band.crs.epsg ? `EPSG:${band.crs.epsg}` : 'custom'}) than the first image: it is reprojected`);
-        if (!coveringWindow({ width: band.width, height: band.height, transform: band.transform, crs: band.crs }, grid, 0)) outside.push(basename(path));
+          log('warn', `${hrefFileName(path)} is in another CRS (${band.crs.epsg ? `EPSG:${band.crs.epsg}` : 'custom'}) than the first image: it is reprojected`);
+        if (!coveringWindow({ width: band.width, height: band.height, transform: band.transform, crs: band.crs }, grid, 0)) outside.push(hrefFileName(path));
       } else {
         const g = grid;
         if (band.transform)
-          throw invalidInput(`input 'images': '${basename(path)}' is georeferenced but the first image is not; cannot put it on the same grid`, { input: 'images', file: path });
+          throw invalidInput(`input 'images': '${hrefFileName(path)}' is georeferenced but the first image is not; cannot put it on the same grid`, { input: 'images', file: path });
         if (band.width !== g.sourceWidth || band.height !== g.sourceHeight)
           throw invalidInput(
-            `input 'images': '${basename(path)}' is ${band.width}x${band.height} pixels, the first image ${g.sourceWidth}x${g.sourceHeight}; images without georeferencing must have the same size`,
+            `input 'images': '${hrefFileName(path)}' is ${band.width}x${band.height} pixels, the first image ${g.sourceWidth}x${g.sourceHeight}; images without georeferencing must have the same size`,
             { input: 'images', file: path },
           );
       }
@@ -349,7 +351,7 @@ export async function openImages(
     }
   }
   if (outside.length)
-    throw invalidInput(`input 'images': ${outside.join(', ')} ${outside.length === 1 ? 'does' : 'do'} not overlap the first image (${basename(paths[0]!)}) in the working area`, {
+    throw invalidInput(`input 'images': ${outside.join(', ')} ${outside.length === 1 ? 'does' : 'do'} not overlap the first image (${hrefFileName(paths[0]!)}) in the working area`, {
       input: 'images',
       files: outside,
     });
@@ -367,15 +369,15 @@ export async function readStableMask(path: string, grid: WorkGrid, signal?: Abor
   try {
     reader = await openRaster(path);
   } catch (e) {
-    throw invalidInput(`input 'stableMask': ${basename(path)} cannot be read as a raster (${e instanceof Error ? e.message : String(e)})`, { input: 'stableMask', file: path });
+    throw invalidInput(`input 'stableMask': ${hrefFileName(path)} cannot be read as a raster (${e instanceof Error ? e.message : String(e)})`, { input: 'stableMask', file: path });
   }
   try {
     const info = reader.info;
     if (!grid.transform && info.transform && info.crs)
-      throw invalidInput(`input 'stableMask': ${basename(path)} is georeferenced but the images are not`, { input: 'stableMask', file: path });
+      throw invalidInput(`input 'stableMask': ${hrefFileName(path)} is georeferenced but the images are not`, { input: 'stableMask', file: path });
     if (!grid.transform && (info.width !== grid.sourceWidth || info.height !== grid.sourceHeight))
       throw invalidInput(
-        `input 'stableMask': ${basename(path)} is ${info.width}x${info.height} pixels, the first image ${grid.sourceWidth}x${grid.sourceHeight}; a mask without georeferencing must have the images' size`,
+        `input 'stableMask': ${hrefFileName(path)} is ${info.width}x${info.height} pixels, the first image ${grid.sourceWidth}x${grid.sourceHeight}; a mask without georeferencing must have the images' size`,
         { input: 'stableMask', file: path },
       );
     const src: LayerSource = {
@@ -387,8 +389,8 @@ export async function readStableMask(path: string, grid: WorkGrid, signal?: Abor
       read: (window) => reader.read({ window, bands: [0] }),
     };
     if (grid.transform && (!info.transform || !info.crs))
-      throw invalidInput(`input 'stableMask': ${basename(path)} has no georeferencing but the images have`, { input: 'stableMask', file: path });
-    const a = await readOnGrid(src, grid, 'nearest', `stableMask ${basename(path)}`, signal);
+      throw invalidInput(`input 'stableMask': ${hrefFileName(path)} has no georeferencing but the images have`, { input: 'stableMask', file: path });
+    const a = await readOnGrid(src, grid, 'nearest', `stableMask ${hrefFileName(path)}`, signal);
     const mask = new Uint8Array(a.length);
     const nd = info.nodata;
     let stable = 0;
@@ -399,7 +401,7 @@ export async function readStableMask(path: string, grid: WorkGrid, signal?: Abor
         stable++;
       }
     }
-    if (stable === 0) throw invalidInput(`input 'stableMask': ${basename(path)} has no pixel equal to 1 (stable) on the working grid`, { input: 'stableMask', file: path });
+    if (stable === 0) throw invalidInput(`input 'stableMask': ${hrefFileName(path)} has no pixel equal to 1 (stable) on the working grid`, { input: 'stableMask', file: path });
     return { mask, stable };
   } finally {
     await reader.close();

@@ -4,7 +4,8 @@
  * Cloud mask (MASK codes of algorithms/cloudmask):
  * - L2A (the product has an `scl` mask): Sen2Cor's scene classification, nearest-neighbour onto the working grid;
  * - otherwise, when B02, B03, B04, B08, B11 and B12 can be found (in the product, or for a plain GeoTIFF named
- *   `<prefix>_10m.tif` in its siblings `<prefix>_20m.tif` / `<prefix>_60m.tif`, the layout of `gep simulate`), B10
+ *   `<prefix>_10m.tif` in its siblings `<prefix>_20m.tif` / `<prefix>_60m.tif`, the layout of `gep simulate`; next to
+ *   a remote file they are probed by name, a missing one skipped), B10
  *   optional: fmaskLike on a grid of ~20 m pixels (the working grid coarsened by round(20 m / gsd), Fmask's own
  *   working resolution for Sentinel-2), then nearest-neighbour back onto the working grid. Reflectance = DN·scale +
  *   offset from the band's metadata; a plain GeoTIFF without scaling is read as L1C DN = reflectance·10000 (+1000
@@ -23,6 +24,8 @@ import type { CloudMaskBands } from '../../algorithms/cloudmask/index.ts';
 import type { PixelWindow, Raster } from '../../raster/types.ts';
 import { allocBand, windowTransform } from '../../raster/types.ts';
 import type { Product, ProductBand } from '../../sensors/types.ts';
+import { isGepError } from '../../core/errors.ts';
+import { hrefFileName, isRemoteHref, remoteSibling } from '../../sensors/remote.ts';
 import type { Acquisition, LayerSource, WorkGrid } from './inputs.ts';
 import { bandSource, openInput, readOnGrid } from './inputs.ts';
 
@@ -32,18 +35,48 @@ const CIRRUS_BAND = 'B10';
 const PARALLAX_BANDS = { b07: 'B07', b8a: 'B8A' } as const;
 const BASELINE4 = Date.parse('2022-01-25T00:00:00Z');
 
-/** Plain GeoTIFF siblings holding the other resolutions of one acquisition (`X_10m.tif` -> `X_20m.tif`, `X_60m.tif`). */
+const RES_NAME = /^(.*)_(10|20|60)m\.(tiff?)$/i;
+
+/**
+ * Plain GeoTIFF siblings holding the other resolutions of one acquisition (`X_10m.tif` -> `X_20m.tif`, `X_60m.tif`).
+ * Local files: the folder is listed. Remote files (http(s)://, s3://) cannot be listed everywhere, so the expected
+ * names are returned (same folder, extension and query) for the caller to probe.
+ */
 function siblingPaths(path: string): string[] {
-  const m = /^(.*)_(10|20|60)m\.tiff?$/i.exec(basename(path));
+  if (isRemoteHref(path)) {
+    const m = RES_NAME.exec(hrefFileName(path));
+    if (!m) return [];
+    return ['10', '20', '60'].filter((r) => r !== m[2]).map((r) => remoteSibling(path, `${m[1]}_${r}m.${m[3]}`));
+  }
+  const m = RES_NAME.exec(basename(path));
   if (!m) return [];
   const dir = dirname(path);
   try {
     return readdirSync(dir)
-      .filter((f) => f !== basename(path) && f.startsWith(`${m[1]}_`) && /^(.*)_(10|20|60)m\.tiff?$/i.exec(f)?.[1] === m[1])
+      .filter((f) => f !== basename(path) && f.startsWith(`${m[1]}_`) && RES_NAME.exec(f)?.[1] === m[1])
       .map((f) => join(dir, f));
   } catch {
     return [];
   }
+}
+
+/** Opens the sibling products of `path`; a remote sibling that does not exist (GEP_ERR_NOT_FOUND) is skipped. */
+async function openSiblings(path: string, signal?: AbortSignal): Promise<Product[]> {
+  const out: Product[] = [];
+  const remote = isRemoteHref(path);
+  try {
+    for (const s of siblingPaths(path)) {
+      try {
+        out.push(await openInput(s, signal));
+      } catch (e) {
+        if (!(remote && isGepError(e) && e.code === 'GEP_ERR_NOT_FOUND')) throw e;
+      }
+    }
+  } catch (e) {
+    for (const p of out) await p.close();
+    throw e;
+  }
+  return out;
 }
 
 /** Source of a reflectance band: scaled DN, NaN nodata. */
@@ -88,12 +121,16 @@ export async function cloudMaskOnGrid(
     return { mask: maskFromScl(u8), source: 'scl' };
   }
   const extra: Product[] = [];
+  let siblingsOpened = false;
   try {
     const find = async (name: string): Promise<{ p: Product; b: ProductBand } | null> => {
       const own = product.bands.find((b) => b.name === name);
       if (own) return { p: product, b: own };
       if (product.metadata.sensor !== 'geotiff') return null;
-      if (extra.length === 0) for (const s of siblingPaths(acq.path)) extra.push(await openInput(s, signal));
+      if (!siblingsOpened) {
+        siblingsOpened = true;
+        extra.push(...(await openSiblings(product.bands[0]?.href ?? acq.path, signal)));
+      }
       for (const p of extra) {
         const b = p.bands.find((x) => x.name === name);
         if (b) return { p, b };
