@@ -3,7 +3,7 @@
  * GeoTIFFs, Sentinel-2 JP2s and COGs), and a whole Product made of one multi-band file kept open (a plain
  * GeoTIFF / COG, a plain JPEG / JPEG2000).
  */
-import { basename } from 'node:path';
+import { hrefFileName } from './remote.ts';
 import { corruptFile, GepError } from '../core/errors.ts';
 import type { Raster, RasterReader } from '../raster/types.ts';
 import { buildStacItem } from './common.ts';
@@ -48,7 +48,7 @@ export function singleFileProduct(
   kind: string,
 ): Product {
   const info = reader.info;
-  const name = basename(path);
+  const name = hrefFileName(path);
   const bands: ProductBand[] = names.map((n) => ({
     name: n,
     gsd,
