@@ -13,6 +13,9 @@
  */
 import type { LocalImage } from './local.ts';
 
+/** Largest distance (px, per axis) the iteration may move from its start before the match is declared lost. */
+export const TRUST_RADIUS = 1.5;
+
 /** Scratch buffers for one worker (reuse across pixels: no per-pixel allocation). */
 export interface RefineScratch {
   fz: Float64Array;
@@ -20,7 +23,7 @@ export interface RefineScratch {
   gyz: Float64Array;
   /** Horizontally interpolated rows, (w2 + 3) × w2. */
   h: Float64Array;
-  /** Output: [dcol, drow, zncc]. */
+  /** Output: [dcol, drow, zncc, isotropy]; isotropy (see refine) is written even when refine returns false. */
   out: Float64Array;
 }
 
@@ -31,7 +34,7 @@ export function refineScratch(r: number): RefineScratch {
     gxz: new Float64Array(n),
     gyz: new Float64Array(n),
     h: new Float64Array((2 * r + 4) * (2 * r + 1)),
-    out: new Float64Array(3),
+    out: new Float64Array(4),
   };
 }
 
@@ -49,9 +52,23 @@ export interface RefineInputs {
 }
 
 /**
+ * λmin/λmax of the 2×2 structure tensor [[hxx, hxy], [hxy, hyy]] (the template's zero-mean gradients, i.e. the
+ * Gauss–Newton Hessian, to which the curvature of 1 - ZNCC around its minimum is proportional): 1 for isotropic
+ * texture, 0 for a straight edge or flat window (aperture problem). 0 when the tensor is zero or not finite.
+ */
+export function isotropy(hxx: number, hxy: number, hyy: number): number {
+  const half = 0.5 * (hxx + hyy);
+  const d = Math.sqrt(0.25 * (hxx - hyy) * (hxx - hyy) + hxy * hxy);
+  const lmax = half + d;
+  const v = (half - d) / lmax;
+  return v > 0 ? v : 0;
+}
+
+/**
  * Refines the displacement (p0c, p0r) (columns, rows) of the template centred on image pixel (x, y).
- * Returns false (and leaves `out` untouched) when the template is degenerate, the iteration leaves ±1.5 px of
- * the start, or the resampled window leaves the secondary's rectangle.
+ * Returns false (and leaves out[0..2] untouched) when the template is degenerate, the iteration leaves
+ * ±TRUST_RADIUS of the start, or the resampled window leaves the secondary's rectangle; out[3] (isotropy of the
+ * template's structure tensor) is always written.
  */
 export function refine(ri: RefineInputs, x: number, y: number, p0c: number, p0r: number, s: RefineScratch): boolean {
   const { I, gx, gy, coef, J, r, tol, maxIter } = ri;
@@ -105,6 +122,7 @@ export function refine(ri: RefineInputs, x: number, y: number, p0c: number, p0r:
     hyy += b * b;
   }
   const det = hxx * hyy - hxy * hxy;
+  out[3] = isotropy(hxx, hxy, hyy);
   if (!(ff > 0) || !(det > 1e-12 * (hxx + hyy) * (hxx + hyy))) return false;
   const i11 = hyy / det;
   const i12 = -hxy / det;
@@ -179,7 +197,7 @@ export function refine(ri: RefineInputs, x: number, y: number, p0c: number, p0r:
     const ur = i12 * bx + i22 * by;
     pc += uc;
     pr += ur;
-    if (Math.abs(pc - p0c) > 1.5 || Math.abs(pr - p0r) > 1.5) return false;
+    if (Math.abs(pc - p0c) > TRUST_RADIUS || Math.abs(pr - p0r) > TRUST_RADIUS) return false;
     if (Math.abs(uc) < tol && Math.abs(ur) < tol) break;
   }
   out[0] = pc;

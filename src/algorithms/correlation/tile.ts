@@ -9,7 +9,7 @@
  * 1 - ZNCC over that box (full range without regularisation) → semi-global aggregation with an L1 jump penalty
  * (sgm.ts; skipped when regularization = 0: winner-take-all) → per pixel, a separable parabola through the data
  * costs as a start, then Gauss–Newton refinement on the B-spline-resampled secondary (subpixel.ts) → threshold,
- * mask, image bounds and (when regularising) the left–right check. correlatePair then removes small segments
+ * mask, image bounds and (when regularising) the left–right check and the aperture test (MIN_ISOTROPY). correlatePair then removes small segments
  * (speckle.ts). Sign convention: see types.ts
  * (dx east-positive = +columns, dy NORTH-positive = -rows).
  */
@@ -17,7 +17,7 @@ import { throwIfAborted } from '../../core/errors.ts';
 import { gradients, localCopy, splineCoefficients, windowStats } from './local.ts';
 import { costVolume, fullBox, sampleLabelBox, type CostInputs, type Region } from './ncc.ts';
 import { aggregate, argminLabels, backwardWinner } from './sgm.ts';
-import { refine, refineScratch, type RefineInputs } from './subpixel.ts';
+import { refine, refineScratch, TRUST_RADIUS, type RefineInputs } from './subpixel.ts';
 import {
   checkInputs,
   emptyResult,
@@ -39,6 +39,18 @@ const SPLINE_MARGIN = 14;
 const BOX_SAMPLE = 8;
 /** Largest distance (px, per axis) between the backward integer winner and the sub-pixel forward estimate. */
 const LR_TOLERANCE = 0.75;
+/**
+ * Aperture test: smallest λmin/λmax of the template's structure tensor H for a kept match. Near its minimum d*, the
+ * cost is q(d) ≈ (d - d*)ᵀH(d - d*)/(2V) (V = template variance sum). The integer label nearest d* is at most
+ * 0.5 px off per axis, so q ≤ λmax·0.5/(2V) there; any label scoring better lies within sqrt(0.5·λmax/λmin) px of
+ * d*. The refinement recovers d* only from within TRUST_RADIUS (subpixel.ts), which this guarantees when
+ * λmin/λmax >= 1/(2·TRUST_RADIUS²) = 2/9. Below it (a window dominated by one straight edge: glacier or lake
+ * shores, field borders), the integer search slides along the edge wherever the edge's sub-pixel sampling happens
+ * to fit best, the weak texture along it cannot pull it back, and NCC stays high (0.9+) at the wrong place. Same
+ * criterion as the minimum-eigenvalue test of trackable windows (Shi & Tomasi 1994, "Good features to track",
+ * CVPR, doi:10.1109/CVPR.1994.323794), here made relative so it needs no image statistic.
+ */
+const MIN_ISOTROPY = 1 / (2 * TRUST_RADIUS * TRUST_RADIUS);
 
 /**
  * Correlates the output-grid rectangle `tile` (output pixel (i, j) = image pixel (i·step, j·step)); the result
@@ -140,6 +152,7 @@ export function correlateTileResolved(
         pr = out[1] as number;
         corr = out[2] as number;
       }
+      const determined = !o.apertureCheck || (out[3] as number) >= MIN_ISOTROPY;
       const k = j * tile.width + i;
       res.correlation[k] = corr;
       // left-right check: the backward winner must be the integer neighbour of the sub-pixel forward estimate
@@ -157,7 +170,7 @@ export function correlateTileResolved(
       const inside =
         x + pc - r >= 0 && x + pc + r <= width - 1 && y + pr - r >= 0 && y + pr + r <= height - 1 &&
         x + du - r - 1 >= 0 && x + du + r + 1 <= width - 1 && y + dv - r - 1 >= 0 && y + dv + r + 1 <= height - 1;
-      if (corr >= o.threshold && inside && lr) {
+      if (corr >= o.threshold && inside && lr && determined) {
         res.dx[k] = pc;
         res.dy[k] = -pr; // north positive
         res.valid[k] = 1;

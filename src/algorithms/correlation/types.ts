@@ -40,6 +40,11 @@ export interface CorrelationTuning {
    *  (rejects occlusions and coherent chance matches in decorrelated areas). Default: on when
    *  regularization > 0 (so regularization 0 stays plain winner-take-all NCC); needs step = 1. */
   consistencyCheck?: boolean;
+  /** Aperture test (tile.ts MIN_ISOTROPY): reject matches whose template's structure tensor is so elongated
+   *  (λmin/λmax < 2/9: one straight edge, e.g. a glacier or lake shore against weak texture) that the integer
+   *  search can land beyond the reach of the sub-pixel refinement along the edge. Default: on when
+   *  regularization > 0 (as the left–right check, so regularization 0 stays plain winner-take-all NCC). */
+  apertureCheck?: boolean;
   /** Valid segments (neighbours within 1 px) smaller than this many output pixels are removed as chance
    *  matches (speckle.ts). Default 4·(2·SzW+1)² when regularization > 0, else 0 (off). correlatePair applies it
    *  to the merged result; after correlateTile, the engine calls removeSpeckles on the pasted result. */
@@ -56,7 +61,8 @@ export interface CorrelationResult {
   dy: Float32Array;
   /** Zero-mean NCC at the retained (sub-pixel) match, also below the threshold; NaN where not computed. */
   correlation: Float32Array;
-  /** 1 where dx/dy are kept: correlation >= threshold, template and match inside the image, not masked. */
+  /** 1 where dx/dy are kept: correlation >= threshold, template and match inside the image, not masked (and,
+   *  when regularising, the left–right and aperture tests passed). */
   valid: Uint8Array;
 }
 
@@ -80,6 +86,7 @@ export interface ResolvedOptions {
   tileSize: number;
   tileHalo: number;
   consistencyCheck: boolean;
+  apertureCheck: boolean;
   minSegment: number;
   signal: AbortSignal | undefined;
 }
@@ -124,6 +131,7 @@ export function resolveOptions(o: CorrelationOptions & CorrelationTuning = {}): 
     tileSize: intIn('tileSize', o.tileSize, 256, 8, 8192),
     tileHalo: intIn('tileHalo', o.tileHalo, 24, 0, 1024),
     consistencyCheck: o.consistencyCheck ?? (o.regularization ?? 0.3) > 0,
+    apertureCheck: o.apertureCheck ?? (o.regularization ?? 0.3) > 0,
     minSegment: intIn(
       'minSegment',
       o.minSegment,
