@@ -5,6 +5,8 @@ export { deramp, fitPlane } from './deramp.ts';
 export type { FitPlaneOptions, PlaneFit } from './deramp.ts';
 export { destripe } from './destripe.ts';
 export type { DestripeOptions } from './destripe.ts';
+export { stripeOffsetsFromBoundaries, subtractStripeOffsets } from './boundary-steps.ts';
+export type { BoundaryOffsets, BoundaryStep, BoundaryStepOptions } from './boundary-steps.ts';
 export { estimateStripeGeometry, stripesFromAzimuth } from './stripes.ts';
 export type { EstimateStripeOptions, StripeGeometry } from './stripes.ts';
 export { fusePairs } from './fusion.ts';

@@ -154,8 +154,10 @@ export const description: ServiceDescription = {
     destripe: {
       title: 'Destriping',
       description:
-        'Sentinel-2 only: one offset per detector stripe (mean or median) subtracted; stripes from the detector-footprint masks, ' +
-        'else estimated from the field along the ground track (azimuth 12° from north). Ignored for other sensors.',
+        'Sentinel-2 only: one offset per detector stripe subtracted, from the steps of the field across the stripe boundaries ' +
+        '(mean or median over rows; ground motion is continuous across a boundary, a stripe offset is not); stripes from the ' +
+        'detector-footprint masks, else estimated from the field along the ground track (azimuth 12° from north). Ignored for ' +
+        'other sensors.',
       schema: { enum: ['none', 'mean', 'median'], default: 'median' },
       group: 'Corrections',
     },

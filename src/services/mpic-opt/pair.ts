@@ -13,8 +13,11 @@
  * has one, else estimateStripeGeometry along the ground track on the robustly deramped dx and dy (the component
  * with more boundaries wins) then stripesFromAzimuth. S2 orbits are descending on the day side: the ground track
  * heads about 192° (12° west of south) at mid latitudes, so detector stripes run ~12° from north (S2_TRACK_AZIMUTH).
- * With stripes, the plane and one offset per stripe are fitted together (fitPlane) so the plane is not tilted by
- * the steps; the plane is subtracted, then destripe subtracts the offsets (relative to the median stripe).
+ * With stripes, the offsets come from the steps ACROSS the stripe boundaries (stripeOffsetsFromBoundaries: ground
+ * motion is continuous across a detector boundary, the offset is not), so a glacier or landslide filling much of a
+ * stripe does not enter its offset, as it did with a per-stripe median; then the plane is fitted on the field
+ * without them, and both are estimated once more on the corrected field (the plane's gradient biases the first
+ * steps by b·(2·gap + band)). The `destripe` input picks the statistic of the row steps (mean or median).
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -22,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { combinePairMask } from '../../algorithms/cloudmask/index.ts';
 import { planTiles, pasteTile, removeSpeckles, type CorrelationResult, type TileRect } from '../../algorithms/correlation/index.ts';
 import { emptyResult, resolveOptions } from '../../algorithms/correlation/types.ts';
-import { destripe, estimateStripeGeometry, fitPlane, pixelsToMetres, stripesFromAzimuth, type PlaneFit } from '../../algorithms/motion/index.ts';
+import { estimateStripeGeometry, fitPlane, pixelsToMetres, stripeOffsetsFromBoundaries, stripesFromAzimuth, subtractStripeOffsets, type PlaneFit } from '../../algorithms/motion/index.ts';
 import type { Pair } from '../../algorithms/motion/index.ts';
 import { GepError, throwIfAborted } from '../../core/errors.ts';
 import { writeCog } from '../../raster/cog/write.ts';
@@ -345,22 +348,40 @@ async function processOpenPair(job: PairJob, images: PairRows, facts: Record<str
   const stable = (await job.scratch.has('stable')) ? await job.scratch.loadU8('stable') : undefined;
   const onStable = stable ? { stable } : {};
   facts['gep:stable_mask'] = Boolean(stable);
-  if (inputs.deramp) {
+  const fitOpts = (c: string): { name: string; stable?: Uint8Array } => ({ name: `${c} of ${id}`, ...onStable });
+  if (stripes) {
+    // offsets from the steps across the stripe boundaries, then the plane, then the offsets again on the deramped
+    // field (the plane's gradient biases the first steps) and the plane again: all in place
+    const st = stripes.stripes;
+    const bOpts = { stripes: st, method: inputs.destripe as 'mean' | 'median', gapPx: inputs.windowSize + 1, ...onStable };
+    const planes: Record<string, Record<string, number>> = {};
+    const offsets: Record<string, Record<string, number>> = {};
+    for (const [c, v] of [['dx', dx], ['dy', dy]] as const) {
+      const total = new Map<number, number>();
+      let plane: PlaneFit | null = null;
+      for (let pass = 0; pass < 2; pass++) {
+        const o = stripeOffsetsFromBoundaries(v, grid.width, grid.height, bOpts);
+        subtractStripeOffsets(v, st, o.offsets);
+        for (const [s, x] of o.offsets) total.set(s, (total.get(s) ?? 0) + x);
+        if (inputs.deramp) {
+          const p = fitPlane(v, grid.width, grid.height, fitOpts(c));
+          subtractPlane(v, v, p, grid.width, grid.height);
+          plane = plane ? { ...p, a: plane.a + p.a, b: plane.b + p.b, c: plane.c + p.c } : p;
+        }
+      }
+      if (plane) planes[c] = planeFacts(plane);
+      offsets[c] = Object.fromEntries([...total].sort((a, b) => a[0] - b[0]).map(([k, x]) => [String(k), round(x)]));
+    }
+    facts['gep:deramp'] = inputs.deramp ? { model: 'a + b*col + c*row (pixels; row down, dy north positive)', ...planes } : null;
+    facts['gep:stripe_offsets'] = offsets;
+  } else if (inputs.deramp) {
     // deramp() in place: fitPlane, then the plane subtracted from the field itself
-    const px = fitPlane(dx, grid.width, grid.height, { name: `dx of ${id}`, ...onStable, ...(stripes ? { stripes: stripes.stripes } : {}) });
+    const px = fitPlane(dx, grid.width, grid.height, fitOpts('dx'));
     subtractPlane(dx, dx, px, grid.width, grid.height);
-    const py = fitPlane(dy, grid.width, grid.height, { name: `dy of ${id}`, ...onStable, ...(stripes ? { stripes: stripes.stripes } : {}) });
+    const py = fitPlane(dy, grid.width, grid.height, fitOpts('dy'));
     subtractPlane(dy, dy, py, grid.width, grid.height);
     facts['gep:deramp'] = { model: 'a + b*col + c*row (pixels; row down, dy north positive)', dx: planeFacts(px), dy: planeFacts(py) };
   } else facts['gep:deramp'] = null;
-  if (stripes) {
-    const sx = destripe(dx, grid.width, grid.height, { stripes: stripes.stripes, method: inputs.destripe as 'mean' | 'median', ...onStable });
-    dx = sx.corrected;
-    const sy = destripe(dy, grid.width, grid.height, { stripes: stripes.stripes, method: inputs.destripe as 'mean' | 'median', ...onStable });
-    dy = sy.corrected;
-    const obj = (m: Map<number, number>): Record<string, number> => Object.fromEntries([...m].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), round(v)]));
-    facts['gep:stripe_offsets'] = { dx: obj(sx.offsets), dy: obj(sy.offsets) };
-  }
   stripes = null;
   lap('deramp and destripe');
   const pxDesc = 'pixels of the working grid';
