@@ -71,6 +71,11 @@ export async function openGeoTiffProduct(path: string, opts: { signal?: AbortSig
       rpc: info.rpc,
     };
     if (crs?.epsg !== undefined) metadata.epsg = crs.epsg;
+    // Sun angles from GDAL metadata (SUN_ZENITH / SUN_AZIMUTH, degrees; the keys `gep simulate` writes and many
+    // producers use): the cloud mask needs them to project cloud shadows.
+    const zen = Number(info.metadata.SUN_ZENITH ?? NaN);
+    const az = Number(info.metadata.SUN_AZIMUTH ?? NaN);
+    if (Number.isFinite(zen) && zen >= 0 && zen < 90 && Number.isFinite(az)) metadata.sun = { zenith: zen, azimuth: ((az % 360) + 360) % 360 };
     return singleFileProduct(reader, path, metadata, names, gsd, 'a plain GeoTIFF');
   } catch (e) {
     await reader.close();
