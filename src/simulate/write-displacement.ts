@@ -25,7 +25,7 @@ import type { WriteContext } from './write-common.ts';
 
 const GROUPS = [
   { step: 1, gsd: 10, bands: ['B02', 'B03', 'B04', 'B08'] },
-  { step: 2, gsd: 20, bands: ['B11', 'B12'] },
+  { step: 2, gsd: 20, bands: ['B07', 'B8A', 'B11', 'B12'] },
   { step: 6, gsd: 60, bands: ['B01', 'B09', 'B10'] },
 ] as const;
 
