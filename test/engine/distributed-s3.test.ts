@@ -21,36 +21,14 @@ import { openDb, type Db } from '../../src/store/db.ts';
 import { openBlobStore, type BlobStore } from '../../src/store/blobs.ts';
 import { searchItems } from '../../src/store/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { openRaster } from '../../src/raster/open.ts';
 import { closeLocalPools, runServiceLocally } from '../../src/services/local-runner.ts';
 import { simulateScenario } from '../../src/simulate/index.ts';
 import { ended, spawnWorker, until, type WorkerProc } from './helpers.ts';
+import { assertSamePixels, readBandF32 } from '../helpers/raster.ts';
 
 const skip = skipUnlessPostgres();
 const WORKER_ARGS = ['--jobs', '1', '--concurrency', '1', '--heartbeat-ms', '250', '--stale-ms', '1500'];
 const SIZE = 192;
-
-async function band(source: string): Promise<Float32Array> {
-  const r = await openRaster(source);
-  try {
-    const b = (await r.read({ bands: [0] })).bands[0]!;
-    return b instanceof Float32Array ? b : Float32Array.from(b);
-  } finally {
-    await r.close();
-  }
-}
-
-/** Asserts equal pixels (NaN = NaN); returns the number of finite ones. */
-function same(a: Float32Array, b: Float32Array, what: string): number {
-  assert.equal(a.length, b.length, `${what}: size`);
-  let finite = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]!) && Number.isNaN(b[i]!)) continue;
-    if (a[i] !== b[i]) assert.fail(`${what}: pixel ${i} is ${a[i]}, expected ${b[i]}`);
-    if (Number.isFinite(a[i]!)) finite++;
-  }
-  return finite;
-}
 
 describe('distributed engine, results in S3, no shared folder', { ...skip, timeout: 150_000 }, () => {
   let pg: PgServer;
@@ -123,7 +101,7 @@ describe('distributed engine, results in S3, no shared folder', { ...skip, timeo
     await runServiceLocally('mpic-opt', { images }, { workspace: ref, workers: 2 });
     for (const k of tifs) {
       assert.match(blobs.url(k), /^s3:\/\//);
-      const n = same(await band(blobs.url(k)), await band(join(ref, k.slice(prefix.length))), k);
+      const n = assertSamePixels(await readBandF32(blobs.url(k)), await readBandF32(join(ref, k.slice(prefix.length))), k);
       // the job did real work: thousands of valid pixels (clouds and their shadows cover most of this small scene)
       if (k.endsWith('/dx.tif')) assert.ok(n > 2000, `${k}: ${n} valid pixels`);
     }
@@ -154,7 +132,7 @@ describe('distributed engine, results in S3, no shared folder', { ...skip, timeo
     const list = await keys(prefix);
     assert.deepEqual(list.map((k) => k.slice(prefix.length)), first.keys, 'the same files');
     for (const rel of first.keys.filter((k) => k.endsWith('.tif')))
-      same(await band(blobs.url(prefix + rel)), await band(blobs.url(`jobs/${first.id}/${rel}`)), rel);
+      assertSamePixels(await readBandF32(blobs.url(prefix + rel)), await readBandF32(blobs.url(`jobs/${first.id}/${rel}`)), rel);
 
     // A replacement worker on the dead one's scratch removes the dead run's folder.
     await startWorker(victimScratch);

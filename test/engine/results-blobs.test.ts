@@ -15,7 +15,6 @@ import { basename, join } from 'node:path';
 import { buildServer } from '../../src/api/server.ts';
 import { processesPlugin } from '../../src/api/plugins/processes.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { openRaster } from '../../src/raster/open.ts';
 import { closeLocalPools, runServiceLocally } from '../../src/services/local-runner.ts';
 import { registerService } from '../../src/services/registry.ts';
 import { simulateScenario } from '../../src/simulate/index.ts';
@@ -23,33 +22,9 @@ import { openBlobStore, type BlobStore } from '../../src/store/blobs.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
 import { getCollection, searchItems, upsertCollection, upsertItems } from '../../src/store/index.ts';
 import type { StacItem } from '../../src/core/stac.ts';
+import { assertSamePixels, readBandF32 } from '../helpers/raster.ts';
 
 const SIZE = 96;
-
-/** First band of a raster as Float32Array. */
-async function band(source: string): Promise<Float32Array> {
-  const r = await openRaster(source);
-  try {
-    const b = (await r.read({ bands: [0] })).bands[0]!;
-    return b instanceof Float32Array ? b : Float32Array.from(b);
-  } finally {
-    await r.close();
-  }
-}
-
-/** Equal arrays, NaN equal to NaN; returns the count of finite values. */
-function sameValues(a: Float32Array, b: Float32Array, what: string): number {
-  assert.equal(a.length, b.length, `${what}: length`);
-  let finite = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Number.isNaN(x) && Number.isNaN(y)) continue;
-    assert.equal(x, y, `${what}: pixel ${i}`);
-    if (Number.isFinite(x)) finite++;
-  }
-  return finite;
-}
 
 async function keysUnder(blobs: BlobStore, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -65,7 +40,7 @@ function recording(base: BlobStore, seen: Map<string, Float32Array>, failOn: { k
     put: (k, d, o) => base.put(k, d, o),
     async putFile(key, path, opts) {
       if (failOn.key?.test(key)) throw new Error(`disk full (test) at ${key}`);
-      if (key.endsWith('.tif')) seen.set(key, await band(path));
+      if (key.endsWith('.tif')) seen.set(key, await readBandF32(path));
       return base.putFile(key, path, opts);
     },
     get: (k, r) => base.get(k, r),
@@ -179,10 +154,10 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
     await runServiceLocally('mpic-opt', { images }, { workspace: ref, workers: 2 });
     let compared = 0;
     for (const k of keys.filter((x) => x.endsWith('.tif'))) {
-      const stored = await band(base.url(k));
+      const stored = await readBandF32(base.url(k));
       assert.equal(stored.length, SIZE * SIZE);
-      sameValues(stored, seen.get(k)!, `${k} vs the file the service wrote`);
-      const finite = sameValues(stored, await band(join(ref, k.slice(prefix.length))), `${k} vs a local run`);
+      assertSamePixels(stored, seen.get(k)!, `${k} vs the file the service wrote`);
+      const finite = assertSamePixels(stored, await readBandF32(join(ref, k.slice(prefix.length))), `${k} vs a local run`);
       if (k.endsWith('/dx.tif')) assert.ok(finite > 1000, `dx has ${finite} valid pixels`);
       compared++;
     }
@@ -254,7 +229,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
     const keys = await keysUnder(base, `jobs/${job.id}/`);
     const dx = keys.find((k) => k.endsWith('/dx.tif'))!;
     const ref = join(dir, 'reference', dx.split('/').slice(2).join('/'));
-    assert.ok(sameValues(await band(base.url(dx)), await band(ref), 'dx from stored inputs') > 1000);
+    assert.ok(assertSamePixels(await readBandF32(base.url(dx)), await readBandF32(ref), 'dx from stored inputs') > 1000);
   });
 
   test('non-catalog file outputs are published; a run that fails (service or publishing) leaves no key', async () => {

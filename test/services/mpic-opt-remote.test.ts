@@ -16,30 +16,9 @@ import { simulateScenario } from '../../src/simulate/index.ts';
 import { openBlobStore, type BlobStore } from '../../src/store/blobs.ts';
 import { startS3, type S3Server } from '../helpers/s3.ts';
 import { startStaticServer, type StaticServer } from '../sensors/remote-server.ts';
+import { assertSamePixels, readBandF32 } from '../helpers/raster.ts';
 
 const SIZE = 96;
-
-async function band(source: string, b = 0): Promise<Float32Array> {
-  const r = await openRaster(source);
-  try {
-    const a = (await r.read({ bands: [b] })).bands[0]!;
-    return a instanceof Float32Array ? a : Float32Array.from(a);
-  } finally {
-    await r.close();
-  }
-}
-
-/** Equal arrays (NaN equal to NaN); returns the count of finite values. */
-function sameValues(a: Float32Array, b: Float32Array, what: string): number {
-  assert.equal(a.length, b.length, `${what}: length`);
-  let finite = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
-    assert.equal(a[i], b[i], `${what}: pixel ${i}`);
-    if (Number.isFinite(a[i]!)) finite++;
-  }
-  return finite;
-}
 
 interface Run {
   workspace: string;
@@ -67,7 +46,7 @@ describe('MPIC-OPT on remote inputs', { timeout: 120_000 }, () => {
   const fields = async (r: Run): Promise<{ dx: Float32Array; dy: Float32Array }> => {
     const pair = (await readdir(r.workspace)).find((f) => /^pair-\d{8}-\d{8}$/.test(f));
     assert.ok(pair, `a pair folder in ${r.workspace}`);
-    return { dx: await band(join(r.workspace, pair, 'dx.tif')), dy: await band(join(r.workspace, pair, 'dy.tif')) };
+    return { dx: await readBandF32(join(r.workspace, pair, 'dx.tif')), dy: await readBandF32(join(r.workspace, pair, 'dy.tif')) };
   };
 
   const cloudLogs = (r: Run): string[] => r.logs.filter((l) => /cloud mask/.test(l));
@@ -75,8 +54,8 @@ describe('MPIC-OPT on remote inputs', { timeout: 120_000 }, () => {
   const sameAsReference = async (r: Run, what: string): Promise<void> => {
     const want = await fields(ref);
     const got = await fields(r);
-    assert.ok(sameValues(got.dx, want.dx, `${what} dx`) > 1000, `${what}: dx has valid pixels`);
-    sameValues(got.dy, want.dy, `${what} dy`);
+    assert.ok(assertSamePixels(got.dx, want.dx, `${what} dx`) > 1000, `${what}: dx has valid pixels`);
+    assertSamePixels(got.dy, want.dy, `${what} dy`);
     assert.deepEqual(cloudLogs(r), cloudLogs(ref), `${what}: same cloud masks`);
   };
 
@@ -150,7 +129,7 @@ describe('MPIC-OPT on remote inputs', { timeout: 120_000 }, () => {
     assert.deepEqual(cloudLogs(remote), lc);
     const a = await fields(local);
     const b = await fields(remote);
-    assert.ok(sameValues(b.dx, a.dx, 'dx without siblings') > 1000);
-    sameValues(b.dy, a.dy, 'dy without siblings');
+    assert.ok(assertSamePixels(b.dx, a.dx, 'dx without siblings') > 1000);
+    assertSamePixels(b.dy, a.dy, 'dy without siblings');
   });
 });
