@@ -180,6 +180,17 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
       assert.equal(raw.body, stored);
       assert.equal(Number(raw.headers['content-length']), Buffer.byteLength(stored));
       assert.equal((JSON.parse(raw.body) as { type: string }).type, 'Catalog');
+      // byte ranges and validators, as for /assets (GDAL's /vsicurl/ reads COG outputs this way)
+      assert.equal(raw.headers['accept-ranges'], 'bytes');
+      const part = await app.inject({ method: 'GET', url: `/jobs/${firstJob}/results/catalog`, headers: { range: 'bytes=10-29' } });
+      assert.equal(part.statusCode, 206);
+      assert.equal(part.headers['content-range'], `bytes 10-29/${Buffer.byteLength(stored)}`);
+      assert.equal(part.body, Buffer.from(stored).subarray(10, 30).toString());
+      const etag = String(raw.headers.etag);
+      assert.match(etag, /^"/);
+      assert.equal((await app.inject({ method: 'GET', url: `/jobs/${firstJob}/results/catalog`, headers: { 'if-none-match': etag } })).statusCode, 304);
+      const beyond = await app.inject({ method: 'GET', url: `/jobs/${firstJob}/results/catalog`, headers: { range: `bytes=${Buffer.byteLength(stored)}-` } });
+      assert.equal(beyond.statusCode, 416);
       const d = await app.inject({ method: 'DELETE', url: `/jobs/${firstJob}` });
       assert.equal(d.statusCode, 200);
     } finally {

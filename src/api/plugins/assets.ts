@@ -106,14 +106,17 @@ async function serve(req: FastifyRequest, reply: FastifyReply, opts: AssetsOptio
   const src = await sourceOf(r);
   if (!src) throw notFound();
   try {
-    return await send(req, reply, key, r, src);
+    return await sendSource(req, reply, key, r, src);
   } finally {
     await src.close();
   }
 }
 
-/** Answers GET/HEAD for one source: validators, conditional requests, one range, then the bytes. */
-async function send(req: FastifyRequest, reply: FastifyReply, key: string, r: ResolvedAsset, src: BodySource): Promise<FastifyReply> {
+/**
+ * Answers GET/HEAD for one source: validators, conditional requests, one range, then the bytes. `key` names the
+ * download (its last segment) and the messages; `r.type` overrides the source's type. Also used for job results.
+ */
+export async function sendSource(req: FastifyRequest, reply: FastifyReply, key: string, r: ResolvedAsset, src: BodySource): Promise<FastifyReply> {
   const { size, etag } = src;
   const lastModified = src.modified?.toUTCString();
   const name = key.split('/').pop() ?? 'asset';

@@ -9,14 +9,14 @@
  * hold an absolute path inside their workspace, still served from there. Other outputs are JSON values; a raw
  * string answers as text/plain, anything else as application/json.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GepError } from '../../core/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Job } from '../../engine/types.ts';
 import type { BlobStore } from '../../store/blobs.ts';
+import { blobSource, fileSource, type BodySource } from './asset-sources.ts';
+import { sendSource } from './assets.ts';
 import { getService } from '../../services/registry.ts';
 import type { ServiceDescription } from '../../services/types.ts';
 import {
@@ -81,21 +81,25 @@ export async function sendRawOutput(reply: FastifyReply, job: Job, desc: Service
   const type = fileType(desc, outputId);
   if (type !== null && typeof v === 'string') {
     const gone = (): GepError => new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}': its file is gone`, { parameter: 'outputId' });
+    const notWithJob = (): GepError => new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}' is not stored with the job`, { parameter: 'outputId' });
+    let src: BodySource | null;
     if (!isAbsolute(v)) {
-      if (!blobs || !v.startsWith(`jobs/${job.id}/`)) throw new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}' is not stored with the job`, { parameter: 'outputId' });
-      const head = await blobs.head(v);
-      if (!head) throw gone();
-      const stream = await blobs.get(v).catch(() => {
-        throw gone();
-      });
-      return reply.type(type).header('content-length', head.size).send(stream);
+      if (!blobs || !v.startsWith(`jobs/${job.id}/`)) throw notWithJob();
+      src = await blobSource(blobs, v);
+    } else {
+      // results of jobs run before results moved to the blob store: a file inside the job's workspace
+      const ws = job.workspace && isAbsolute(job.workspace) ? resolve(job.workspace) + sep : null;
+      const path = resolve(v);
+      if (!ws || !path.startsWith(ws)) throw notWithJob();
+      src = await fileSource(path);
     }
-    const ws = job.workspace && isAbsolute(job.workspace) ? resolve(job.workspace) + sep : null;
-    const path = resolve(v);
-    if (!ws || !path.startsWith(ws)) throw new GepError('GEP_ERR_NOT_FOUND', `output '${outputId}' of job '${job.id}' is not stored with the job`, { parameter: 'outputId' });
-    const st = await stat(path).catch(() => null);
-    if (!st?.isFile()) throw gone();
-    return reply.type(type).header('content-length', st.size).send(createReadStream(path));
+    if (!src) throw gone();
+    // the same validators, conditional requests and byte ranges as /assets (GDAL /vsicurl/ reads COG outputs here)
+    try {
+      return await sendSource(reply.request, reply, v, { type }, src);
+    } finally {
+      await src.close();
+    }
   }
   if (typeof v === 'string') return reply.type('text/plain; charset=utf-8').send(v);
   return reply.type('application/json').send(JSON.stringify(v));
