@@ -241,6 +241,20 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
     const dx = keys.find((k) => k.endsWith('/dx.tif'))!;
     const ref = join(dir, 'reference', dx.split('/').slice(2).join('/'));
     assert.ok(assertSamePixels(await readBandF32(base.url(dx)), await readBandF32(ref), 'dx from stored inputs') > 1000);
+
+    // Over HTTP, the items passed by reference (OGC links to their STAC URLs) give the same field.
+    const app = await buildServer({ baseUrl: 'http://gep.test', plugins: [processesPlugin({ engine })] });
+    try {
+      const images = items.map((i) => ({ href: `http://gep.test/collections/stored-scenes/items/${i.id}`, type: 'application/geo+json' }));
+      const res = await app.inject({ method: 'POST', url: '/processes/mpic-opt/execution', headers: { prefer: 'respond-async' }, payload: { inputs: { images } } });
+      assert.equal(res.statusCode, 201, res.body);
+      const viaHttp = await engine.waitFor(res.json<{ jobID: string }>().jobID, { timeoutMs: 60_000 });
+      assert.equal(viaHttp.status, 'successful', viaHttp.message ?? '');
+      const dx2 = (await keysUnder(base, `jobs/${viaHttp.id}/`)).find((k) => k.endsWith('/dx.tif'))!;
+      assertSamePixels(await readBandF32(base.url(dx2)), await readBandF32(ref), 'dx from items passed as links');
+    } finally {
+      await app.close();
+    }
   });
 
   test('non-catalog file outputs are published; a run that fails (service or publishing) leaves no key', async () => {

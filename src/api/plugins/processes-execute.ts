@@ -10,8 +10,9 @@
  *   "document"`); otherwise the results document with `Link: <...ogc-results>; rel="profile"`. A failed job answers
  *   with its error. Every sync answer links the job it made (`Link: </jobs/{id}>; rel="monitor"`).
  *
- * Inputs: qualified values (`{ "value": v, "mediaType": ... }`) are unwrapped, links (`{ "href" }`) kept; the
- * service description then validates them (400 naming the input). Extras outside OGC: `title` and
+ * Inputs: qualified values (`{ "value": v, "mediaType": ... }`) are unwrapped; links (`{ "href", "type"? ... }`, an
+ * input by reference) become their href for raster/product inputs, which take paths, URLs and catalogue ids, and are
+ * kept for the others; the service description then validates them (400 naming the input). Extras outside OGC: `title` and
  * `visibility` ('private' | 'public') of the job.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -32,10 +33,18 @@ interface ExecuteBody {
 
 const QUALIFIED_KEYS = new Set(['value', 'mediaType', 'encoding', 'schema']);
 
-/** A qualified input value `{ value, mediaType?, encoding?, schema? }` -> its value; anything else unchanged. */
-function unwrap(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(unwrap);
+const LINK_KEYS = new Set(['href', 'type', 'rel', 'title', 'hreflang']);
+
+/**
+ * A qualified input value `{ value, mediaType?, encoding?, schema? }` -> its value; with `byReference`, a link
+ * `{ href, type?, rel?, title?, hreflang? }` -> its href (OGC API - Processes: an input passed by reference);
+ * anything else unchanged.
+ */
+function unwrap(v: unknown, byReference: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => unwrap(x, byReference));
   if (v && typeof v === 'object' && 'value' in v && Object.keys(v).every((k) => QUALIFIED_KEYS.has(k))) return (v as { value: unknown }).value;
+  if (byReference && v && typeof v === 'object' && typeof (v as { href?: unknown }).href === 'string' && Object.keys(v).every((k) => LINK_KEYS.has(k)))
+    return (v as { href: string }).href;
   return v;
 }
 
@@ -54,7 +63,8 @@ export function parseExecuteBody(body: unknown, desc: ServiceDescription): Execu
   if (b.inputs !== undefined) {
     if (!b.inputs || typeof b.inputs !== 'object' || Array.isArray(b.inputs))
       throw invalidInput('inputs: expected an object of input id -> value', { parameter: 'inputs' });
-    out.inputs = Object.fromEntries(Object.entries(b.inputs as Record<string, unknown>).map(([k, v]) => [k, unwrap(v)]));
+    const byReference = (k: string): boolean => ['raster', 'product'].includes(desc.inputs[k]?.kind ?? '');
+    out.inputs = Object.fromEntries(Object.entries(b.inputs as Record<string, unknown>).map(([k, v]) => [k, unwrap(v, byReference(k))]));
   }
   if (b.outputs !== undefined) {
     if (!b.outputs || typeof b.outputs !== 'object' || Array.isArray(b.outputs))
