@@ -25,6 +25,7 @@ import { closeLocalPools, runServiceLocally } from '../../src/services/local-run
 import { simulateScenario } from '../../src/simulate/index.ts';
 import { ended, spawnWorker, until, type WorkerProc } from './helpers.ts';
 import { assertSamePixels, readBandF32 } from '../helpers/raster.ts';
+import { listKeys } from '../helpers/blobs.ts';
 
 const skip = skipUnlessPostgres();
 const WORKER_ARGS = ['--jobs', '1', '--concurrency', '1', '--heartbeat-ms', '250', '--stale-ms', '1500'];
@@ -50,11 +51,7 @@ describe('distributed engine, results in S3, no shared folder', { ...skip, timeo
     workers.push(w);
     return w;
   };
-  const keys = async (prefix: string): Promise<string[]> => {
-    const out: string[] = [];
-    for await (const k of blobs.list(prefix)) out.push(k);
-    return out;
-  };
+  const keys = (prefix: string): Promise<string[]> => listKeys(blobs, prefix);
   const scratchJobs = async (folder: string): Promise<string[]> => readdir(join(folder, 'jobs')).catch(() => []);
 
   before(async () => {

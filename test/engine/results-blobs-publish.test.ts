@@ -14,6 +14,7 @@ import { writeStacCatalog } from '../../src/services/outputs.ts';
 import type { ServiceDescription } from '../../src/services/types.ts';
 import type { StacItem } from '../../src/core/stac.ts';
 import { openBlobStore, type BlobStore } from '../../src/store/blobs.ts';
+import { listKeys } from '../helpers/blobs.ts';
 
 const desc: ServiceDescription = {
   id: 'pub-test',
@@ -43,11 +44,7 @@ const item = (id: string, assets: StacItem['assets']): StacItem => ({
 describe('publishResults', () => {
   let dir: string;
   let blobs: BlobStore;
-  const list = async (prefix: string): Promise<string[]> => {
-    const out: string[] = [];
-    for await (const k of blobs.list(prefix)) out.push(k);
-    return out;
-  };
+  const list = (prefix: string): Promise<string[]> => listKeys(blobs, prefix);
 
   /** A workspace with a catalog of one item (a COG, a URL, a file outside), a log file and a stray file. */
   async function workspace(name: string, withCog = true): Promise<{ ws: string; catalog: string; outside: string }> {

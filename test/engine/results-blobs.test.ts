@@ -23,14 +23,9 @@ import { openDb, type Db } from '../../src/store/db.ts';
 import { getCollection, searchItems, upsertCollection, upsertItems } from '../../src/store/index.ts';
 import type { StacItem } from '../../src/core/stac.ts';
 import { assertSamePixels, readBandF32 } from '../helpers/raster.ts';
+import { listKeys } from '../helpers/blobs.ts';
 
 const SIZE = 96;
-
-async function keysUnder(blobs: BlobStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const k of blobs.list(prefix)) out.push(k);
-  return out;
-}
 
 /** A store that records the first band of every .tif it is given (before the move) and can fail on a key. */
 function recording(base: BlobStore, seen: Map<string, Float32Array>, failOn: { key: RegExp | null }): BlobStore {
@@ -118,7 +113,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
     assert.equal(done.outputs?.pairs, 1);
     assert.equal(done.workspace, `jobs/${job.id}`);
 
-    const keys = await keysUnder(base, prefix);
+    const keys = await listKeys(base, prefix);
     const pairId = keys.find((k) => /\/pair-\d{8}-\d{8}\.json$/.test(k))!.split('/')[2]!;
     const expected = [
       'catalog.json',
@@ -196,7 +191,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
     } finally {
       await app.close();
     }
-    assert.deepEqual(await keysUnder(base, `jobs/${firstJob}/`), []);
+    assert.deepEqual(await listKeys(base, `jobs/${firstJob}/`), []);
     assert.equal(await getCollection(db, `job-${firstJob}`), null);
   });
 
@@ -237,7 +232,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
     const logs = await engine.logs(job.id);
     assert.ok(logs.some((l) => l.message.startsWith('catalogue items: stored-scenes/')));
     // Same inputs as the first job: the same displacement field.
-    const keys = await keysUnder(base, `jobs/${job.id}/`);
+    const keys = await listKeys(base, `jobs/${job.id}/`);
     const dx = keys.find((k) => k.endsWith('/dx.tif'))!;
     const ref = join(dir, 'reference', dx.split('/').slice(2).join('/'));
     assert.ok(assertSamePixels(await readBandF32(base.url(dx)), await readBandF32(ref), 'dx from stored inputs') > 1000);
@@ -250,7 +245,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
       assert.equal(res.statusCode, 201, res.body);
       const viaHttp = await engine.waitFor(res.json<{ jobID: string }>().jobID, { timeoutMs: 60_000 });
       assert.equal(viaHttp.status, 'successful', viaHttp.message ?? '');
-      const dx2 = (await keysUnder(base, `jobs/${viaHttp.id}/`)).find((k) => k.endsWith('/dx.tif'))!;
+      const dx2 = (await listKeys(base, `jobs/${viaHttp.id}/`)).find((k) => k.endsWith('/dx.tif'))!;
       assertSamePixels(await readBandF32(base.url(dx2)), await readBandF32(ref), 'dx from items passed as links');
     } finally {
       await app.close();
@@ -269,7 +264,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
 
     const bad = await engine.waitFor((await engine.submit({ process: 'blob-file-test', inputs: { message: 'x', fail: true } })).id);
     assert.equal(bad.status, 'failed');
-    assert.deepEqual(await keysUnder(base, `jobs/${bad.id}/`), []);
+    assert.deepEqual(await listKeys(base, `jobs/${bad.id}/`), []);
 
     // Publishing fails after some files moved: they are deleted again and the job fails.
     failOn.key = /\/fused\/fused\.json$/;
@@ -277,7 +272,7 @@ describe('job results in the blob store (embedded)', { timeout: 90_000 }, () => 
       const half = await engine.waitFor((await engine.submit({ process: 'mpic-opt', inputs: { images } })).id, { timeoutMs: 60_000 });
       assert.equal(half.status, 'failed');
       assert.match(half.message ?? '', /disk full \(test\)/);
-      assert.deepEqual(await keysUnder(base, `jobs/${half.id}/`), []);
+      assert.deepEqual(await listKeys(base, `jobs/${half.id}/`), []);
       assert.equal(await getCollection(db, `job-${half.id}`), null);
     } finally {
       failOn.key = null;

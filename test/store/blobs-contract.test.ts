@@ -16,18 +16,7 @@ import { openBlobStore } from '../../src/store/blobs.ts';
 import type { BlobStore } from '../../src/store/blobs.ts';
 import { parseS3ObjectUrl, s3Client } from '../../src/core/s3.ts';
 import { startS3, type S3Server } from '../helpers/s3.ts';
-
-async function read(s: NodeJS.ReadableStream): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of s as AsyncIterable<Buffer>) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
-
-async function keys(store: BlobStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const k of store.list(prefix)) out.push(k);
-  return out;
-}
+import { listKeys, readAll } from '../helpers/blobs.ts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -57,7 +46,7 @@ async function readUrl(url: string): Promise<Uint8Array> {
   if (!url.startsWith('s3://')) return new Uint8Array(readFileSync(url));
   const loc = parseS3ObjectUrl(url);
   const r = await s3Client(loc).send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
-  return new Uint8Array(await read(r.Body as Readable));
+  return new Uint8Array(await readAll(r.Body as Readable));
 }
 
 interface Backend {
@@ -90,11 +79,11 @@ function contract(b: Backend): void {
       assert.equal(h.contentType, 'image/tiff; application=geotiff');
       assert.match(h.etag ?? '', /^".+"$/);
       assert.ok(h.modified instanceof Date && Math.abs(h.modified.getTime() - Date.now()) < 60_000);
-      assert.deepEqual(new Uint8Array(await read(await store.get('jobs/1/out.tif'))), bytes);
-      assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 10, end: 14 })))], [10, 11, 12, 13, 14]);
-      assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 999, end: 999 })))], [999 % 251]);
+      assert.deepEqual(new Uint8Array(await readAll(await store.get('jobs/1/out.tif'))), bytes);
+      assert.deepEqual([...(await readAll(await store.get('jobs/1/out.tif', { start: 10, end: 14 })))], [10, 11, 12, 13, 14]);
+      assert.deepEqual([...(await readAll(await store.get('jobs/1/out.tif', { start: 999, end: 999 })))], [999 % 251]);
       // end beyond the size is clamped; start at or beyond it is refused; so are reversed or fractional ranges.
-      assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 998, end: 5000 })))], [998 % 251, 999 % 251]);
+      assert.deepEqual([...(await readAll(await store.get('jobs/1/out.tif', { start: 998, end: 5000 })))], [998 % 251, 999 % 251]);
       for (const r of [{ start: 1000, end: 1001 }, { start: 5000, end: 6000 }, { start: 5, end: 4 }, { start: -1, end: 4 }, { start: 0.5, end: 4 }]) {
         await assert.rejects(store.get('jobs/1/out.tif', r), (e: { code?: string; message: string }) => {
           assert.equal(e.code, 'GEP_ERR_INVALID_INPUT', JSON.stringify(r));
@@ -118,7 +107,7 @@ function contract(b: Backend): void {
       const h1 = await store.head('ow/k');
       await store.put('ow/k', new Uint8Array([9, 9, 9, 9]), { contentType: 'application/json' });
       const h2 = await store.head('ow/k');
-      assert.deepEqual([...(await read(await store.get('ow/k')))], [9, 9, 9, 9]);
+      assert.deepEqual([...(await readAll(await store.get('ow/k')))], [9, 9, 9, 9]);
       assert.equal(h2?.size, 4);
       assert.equal(h2?.contentType, 'application/json');
       assert.notEqual(h2?.etag, h1?.etag);
@@ -134,18 +123,18 @@ function contract(b: Backend): void {
       await store.putFile('zero/file', empty);
       for (const k of ['zero/bytes', 'zero/stream', 'zero/file']) {
         assert.equal((await store.head(k))?.size, 0, k);
-        assert.equal((await read(await store.get(k))).length, 0, k);
+        assert.equal((await readAll(await store.get(k))).length, 0, k);
         await assert.rejects(store.get(k, { start: 0, end: 0 }), { code: 'GEP_ERR_INVALID_INPUT' });
       }
       assert.equal((await store.head('zero/bytes'))?.contentType, 'text/plain');
-      assert.deepEqual(await keys(store, 'zero/'), ['zero/bytes', 'zero/file', 'zero/stream']);
+      assert.deepEqual(await listKeys(store, 'zero/'), ['zero/bytes', 'zero/file', 'zero/stream']);
     });
 
     test('streams in; a failing source leaves the old blob', async () => {
       const chunks = Array.from({ length: 64 }, (_v, i) => Buffer.alloc(16384, i));
       await store.put('big/stream.bin', Readable.from(chunks), { contentType: 'application/octet-stream' });
       assert.equal((await store.head('big/stream.bin'))?.size, 64 * 16384);
-      assert.deepEqual([...(await read(await store.get('big/stream.bin', { start: 16384 * 3 - 1, end: 16384 * 3 })))], [2, 3]);
+      assert.deepEqual([...(await readAll(await store.get('big/stream.bin', { start: 16384 * 3 - 1, end: 16384 * 3 })))], [2, 3]);
       await store.put('big/stream.bin', new Uint8Array([7]));
       let sent = 0;
       const failing = new Readable({
@@ -155,19 +144,19 @@ function contract(b: Backend): void {
         },
       });
       await assert.rejects(store.put('big/stream.bin', failing), /source broke/);
-      assert.deepEqual([...(await read(await store.get('big/stream.bin')))], [7]);
-      assert.deepEqual(await keys(store, 'big/'), ['big/stream.bin']);
+      assert.deepEqual([...(await readAll(await store.get('big/stream.bin')))], [7]);
+      assert.deepEqual(await listKeys(store, 'big/'), ['big/stream.bin']);
     });
 
     test('list by prefix in ascending key order', async () => {
       for (const k of ['a/b/c.txt', 'a/b.txt', 'a/b-c/d', 'ab', 'a/é.txt', 'a/Z', 'a/b/c/d/e/f']) await store.put(k, new Uint8Array([1]));
-      assert.deepEqual(await keys(store, 'a/'), ['a/Z', 'a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'a/b/c/d/e/f', 'a/é.txt']);
-      assert.deepEqual(await keys(store, 'a/b'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'a/b/c/d/e/f']);
-      assert.deepEqual(await keys(store, 'a/b/'), ['a/b/c.txt', 'a/b/c/d/e/f']);
-      assert.deepEqual(await keys(store, 'a/b/c'), ['a/b/c.txt', 'a/b/c/d/e/f']);
-      assert.deepEqual(await keys(store, 'a'), ['a/Z', 'a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'a/b/c/d/e/f', 'a/é.txt', 'ab']);
-      assert.deepEqual(await keys(store, 'zz/'), []);
-      const everything = await keys(store, '');
+      assert.deepEqual(await listKeys(store, 'a/'), ['a/Z', 'a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'a/b/c/d/e/f', 'a/é.txt']);
+      assert.deepEqual(await listKeys(store, 'a/b'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'a/b/c/d/e/f']);
+      assert.deepEqual(await listKeys(store, 'a/b/'), ['a/b/c.txt', 'a/b/c/d/e/f']);
+      assert.deepEqual(await listKeys(store, 'a/b/c'), ['a/b/c.txt', 'a/b/c/d/e/f']);
+      assert.deepEqual(await listKeys(store, 'a'), ['a/Z', 'a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'a/b/c/d/e/f', 'a/é.txt', 'ab']);
+      assert.deepEqual(await listKeys(store, 'zz/'), []);
+      const everything = await listKeys(store, '');
       assert.deepEqual(everything, [...everything].sort());
       assert.ok(everything.includes('jobs/1/out.tif') && !everything.some((k) => k.startsWith('.gep')));
     });
@@ -177,16 +166,16 @@ function contract(b: Backend): void {
       await store.delete('a/b/c.txt');
       await store.delete('never/was');
       assert.equal(await store.head('a/b/c.txt'), null);
-      assert.deepEqual(await keys(store, 'a/b/'), ['a/b/c/d/e/f']);
+      assert.deepEqual(await listKeys(store, 'a/b/'), ['a/b/c/d/e/f']);
       // Plain prefix: 'a/b' takes 'a/b-c/d', 'a/b.txt' and 'a/b/...' but not 'a/Z' or 'ab'.
       assert.equal(await store.deletePrefix('a/b'), 3);
-      assert.deepEqual(await keys(store, 'a'), ['a/Z', 'a/é.txt', 'ab']);
+      assert.deepEqual(await listKeys(store, 'a'), ['a/Z', 'a/é.txt', 'ab']);
       const many = Array.from({ length: 1003 }, (_v, i) => `many/${String(i).padStart(4, '0')}`);
       for (let i = 0; i < many.length; i += 32) await Promise.all(many.slice(i, i + 32).map((k) => store.put(k, new Uint8Array([1]), { contentType: 'x/y' })));
       await store.put('many-not/x', new Uint8Array([1]));
-      assert.equal((await keys(store, 'many/')).length, 1003);
+      assert.equal((await listKeys(store, 'many/')).length, 1003);
       assert.equal(await store.deletePrefix('many/'), 1003);
-      assert.deepEqual(await keys(store, 'many'), ['many-not/x']);
+      assert.deepEqual(await listKeys(store, 'many'), ['many-not/x']);
       assert.equal(await store.head('many/0000'), null);
       assert.equal(await store.deletePrefix('many/'), 0);
       await assert.rejects(store.deletePrefix(''), { code: 'GEP_ERR_INVALID_INPUT' });
@@ -198,11 +187,11 @@ function contract(b: Backend): void {
       writeFileSync(src, bytes);
       await store.putFile('pf/copy.bin', src, { contentType: 'image/tiff' });
       assert.ok(existsSync(src));
-      assert.deepEqual(new Uint8Array(await read(await store.get('pf/copy.bin'))), bytes);
+      assert.deepEqual(new Uint8Array(await readAll(await store.get('pf/copy.bin'))), bytes);
       assert.equal((await store.head('pf/copy.bin'))?.contentType, 'image/tiff');
       await store.putFile('pf/move.bin', src, { move: true });
       assert.equal(existsSync(src), false);
-      assert.deepEqual(new Uint8Array(await read(await store.get('pf/move.bin'))), bytes);
+      assert.deepEqual(new Uint8Array(await readAll(await store.get('pf/move.bin'))), bytes);
 
       const big = new Uint8Array(40 * 1024 * 1024 + 12345);
       let x = 12345;
@@ -220,8 +209,8 @@ function contract(b: Backend): void {
       const h = await store.head('pf/big.tif');
       assert.equal(h?.size, big.length);
       assert.equal(h?.contentType, 'image/tiff; application=geotiff');
-      assert.equal(sha(await read(await store.get('pf/big.tif'))), sha(big));
-      const tail = await read(await store.get('pf/big.tif', { start: big.length - 5, end: big.length + 100 }));
+      assert.equal(sha(await readAll(await store.get('pf/big.tif'))), sha(big));
+      const tail = await readAll(await store.get('pf/big.tif', { start: big.length - 5, end: big.length + 100 }));
       assert.deepEqual(new Uint8Array(tail), big.subarray(big.length - 5));
       assert.equal(sha(await readUrl(store.url('pf/big.tif'))), sha(big));
       await assert.rejects(store.putFile('pf/none', join(work, 'absent.bin')), { code: 'GEP_ERR_NOT_FOUND' });
@@ -256,7 +245,7 @@ function contract(b: Backend): void {
       }
       assert.ok(existsSync(f));
       for (const p of ['../', '/abs', 'a//', 'x\u0000', '.gep-tmp/']) {
-        await assert.rejects(keys(store, p), { code: 'GEP_ERR_INVALID_INPUT' }, JSON.stringify(p));
+        await assert.rejects(listKeys(store, p), { code: 'GEP_ERR_INVALID_INPUT' }, JSON.stringify(p));
         await assert.rejects(store.deletePrefix(p), { code: 'GEP_ERR_INVALID_INPUT' }, JSON.stringify(p));
       }
     });

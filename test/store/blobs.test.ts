@@ -6,18 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { checkBlobKey, openBlobStore } from '../../src/store/blobs.ts';
 import type { BlobStore } from '../../src/store/blobs.ts';
-
-async function read(s: NodeJS.ReadableStream): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of s as AsyncIterable<Buffer>) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
-
-async function keys(store: BlobStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const k of store.list(prefix)) out.push(k);
-  return out;
-}
+import { listKeys, readAll } from '../helpers/blobs.ts';
 
 describe('local blob store', () => {
   let dir: string;
@@ -39,10 +28,10 @@ describe('local blob store', () => {
     const st = statSync(join(dir, 'jobs', '1', 'out.tif'));
     assert.equal(h?.etag, `"${(1000).toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`);
     assert.equal(h?.modified?.getTime(), Math.floor(st.mtimeMs));
-    assert.deepEqual(new Uint8Array(await read(await store.get('jobs/1/out.tif'))), bytes);
-    assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 10, end: 14 })))], [10, 11, 12, 13, 14]);
+    assert.deepEqual(new Uint8Array(await readAll(await store.get('jobs/1/out.tif'))), bytes);
+    assert.deepEqual([...(await readAll(await store.get('jobs/1/out.tif', { start: 10, end: 14 })))], [10, 11, 12, 13, 14]);
     // end beyond the size is clamped; start beyond it is refused.
-    assert.deepEqual([...(await read(await store.get('jobs/1/out.tif', { start: 998, end: 5000 })))], [998 % 251, 999 % 251]);
+    assert.deepEqual([...(await readAll(await store.get('jobs/1/out.tif', { start: 998, end: 5000 })))], [998 % 251, 999 % 251]);
     await assert.rejects(store.get('jobs/1/out.tif', { start: 1000, end: 1001 }), { code: 'GEP_ERR_INVALID_INPUT' });
     await assert.rejects(store.get('jobs/1/out.tif', { start: 5, end: 4 }), { code: 'GEP_ERR_INVALID_INPUT' });
     await assert.rejects(store.get('jobs/1/none.tif'), (e: { code?: string; message: string }) => {
@@ -59,7 +48,7 @@ describe('local blob store', () => {
     await store.put('big/stream.bin', Readable.from(chunks));
     assert.equal((await store.head('big/stream.bin'))?.size, 64 * 16384);
     assert.equal((await store.head('big/stream.bin'))?.contentType, undefined);
-    const part = await read(await store.get('big/stream.bin', { start: 16384 * 3 - 1, end: 16384 * 3 }));
+    const part = await readAll(await store.get('big/stream.bin', { start: 16384 * 3 - 1, end: 16384 * 3 }));
     assert.deepEqual([...part], [2, 3]);
     await store.put('big/stream.bin', new Uint8Array([7]));
     assert.deepEqual([...readFileSync(join(dir, 'big', 'stream.bin'))], [7]);
@@ -79,12 +68,12 @@ describe('local blob store', () => {
     await store.put('a/b.txt', new Uint8Array([1]));
     await store.put('a/b-c/d', new Uint8Array([1]));
     await store.put('ab', new Uint8Array([1]));
-    assert.deepEqual(await keys(store, 'a/'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt']);
-    assert.deepEqual(await keys(store, 'a/b'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt']);
-    assert.deepEqual(await keys(store, 'a/b/'), ['a/b/c.txt']);
-    assert.deepEqual(await keys(store, 'a'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'ab']);
-    assert.deepEqual(await keys(store, 'zz/'), []);
-    const everything = await keys(store, '');
+    assert.deepEqual(await listKeys(store, 'a/'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt']);
+    assert.deepEqual(await listKeys(store, 'a/b'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt']);
+    assert.deepEqual(await listKeys(store, 'a/b/'), ['a/b/c.txt']);
+    assert.deepEqual(await listKeys(store, 'a'), ['a/b-c/d', 'a/b.txt', 'a/b/c.txt', 'ab']);
+    assert.deepEqual(await listKeys(store, 'zz/'), []);
+    const everything = await listKeys(store, '');
     assert.deepEqual(everything, [...everything].sort());
     assert.ok(everything.includes('jobs/1/out.tif') && !everything.some((k) => k.startsWith('.gep')));
     await store.delete('a/b/c.txt');
@@ -107,7 +96,7 @@ describe('local blob store', () => {
       await assert.rejects(store.get(k), { code: 'GEP_ERR_INVALID_INPUT' });
       await assert.rejects(store.delete(k), { code: 'GEP_ERR_INVALID_INPUT' });
     }
-    await assert.rejects(keys(store, '../'), { code: 'GEP_ERR_INVALID_INPUT' });
+    await assert.rejects(listKeys(store, '../'), { code: 'GEP_ERR_INVALID_INPUT' });
     assert.equal(checkBlobKey('ok/key with spaces/é.tif'), 'ok/key with spaces/é.tif');
   });
 
